@@ -1,0 +1,76 @@
+//! The one listener: HTTP/1.1 with keep-alive, the WebSocket upgrade on `/app/{key}` and `/up`,
+//! all under the configured path prefix.
+
+mod response;
+mod websocket;
+
+use crate::state::ServerState;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the accept loop rests after an error such as "too many open files".
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Accepts connections until the server stops.
+pub async fn serve(listener: TcpListener, state: Arc<ServerState>) {
+    loop {
+        let accepted = tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, _peer)) => {
+                let _ = stream.set_nodelay(true);
+                state.tasks.spawn(serve_connection(stream, state.clone()));
+            }
+            Err(_) => tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await,
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, state: Arc<ServerState>) {
+    let service_state = state.clone();
+    let service = service_fn(move |request| {
+        let state = service_state.clone();
+        async move { Ok::<_, Infallible>(route(request, state)) }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = state.shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+fn route(request: Request<Incoming>, state: Arc<ServerState>) -> Response<Full<Bytes>> {
+    let path = request.uri().path().to_string();
+    let Some(route) = path.strip_prefix(state.config.path.as_str()) else {
+        return response::not_found();
+    };
+    if let Some(key) = route.strip_prefix("/app/").filter(|key| !key.contains('/')) {
+        return websocket::upgrade(request, key, state);
+    }
+    if route == "/up" {
+        return response::json(StatusCode::OK, &serde_json::json!({"health": "OK"}));
+    }
+    response::not_found()
+}

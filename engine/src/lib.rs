@@ -1,0 +1,28 @@
+//! reverb-engine: a Pusher protocol v7 WebSocket server, built to run inside a host process
+//! (the PHP extension `reverb_rs`) without any PHP in it.
+//!
+//! A map of the crate:
+//!
+//! - [`config`]: the typed configuration, read from the shape of Laravel's `config('reverb')`.
+//! - [`server`]: [`Server::start`] binds, runs the runtime on its own thread, and stops.
+//! - [`http`]: the one listener: WebSocket upgrades on `/app/{key}` and `/up`.
+//! - [`ws`]: one task per socket: read loop, bounded send queue, pings, close codes.
+//! - [`protocol`]: client messages, server frames and Pusher error codes.
+//! - [`channels`]: each app's channels and their subscribers; fan-out.
+//! - [`app`]: each app's runtime state and counters.
+//! - [`events`]: what the engine reports to its host, through a bounded queue and an eventfd.
+//! - [`state`]: what every task of a running server shares.
+
+pub mod app;
+pub mod channels;
+pub mod config;
+pub mod events;
+pub mod http;
+pub mod protocol;
+pub mod server;
+pub mod state;
+pub mod ws;
+
+pub use config::{Config, ConfigError};
+pub use events::{EngineEvent, WaitOutcome};
+pub use server::{Server, StartError, UnknownApp};

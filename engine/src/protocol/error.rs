@@ -1,0 +1,76 @@
+//! Pusher error codes and the close codes that go with them.
+//!
+//! Every error a client can see is one variant here, so the code, the message and whether the
+//! socket is closed are decided in one place. Messages follow Reverb's wording where Reverb has
+//! one, because Laravel apps and their logs already know them.
+
+/// An error reported to a client as `pusher:error`, sometimes followed by a close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PusherError {
+    /// 4001: the key in `/app/{key}` belongs to no app.
+    ApplicationDoesNotExist,
+    /// 4004: the app already holds `max_connections` sockets.
+    OverConnectionQuota,
+    /// 4009: the `Origin` header matches none of the app's `allowed_origins`.
+    OriginNotAllowed,
+    /// 4009: a subscription's auth signature is missing or wrong.
+    Unauthorized,
+    /// 4009: a client event on a channel the sender is not subscribed to.
+    NotAMember,
+    /// 4100: the socket could not keep up with the frames sent to it.
+    OverCapacity,
+    /// 4200: a frame that is not a valid Pusher message; the text says what was wrong.
+    InvalidMessage(String),
+    /// 4200: the server is shutting down; clients reconnect at once.
+    ServerShuttingDown,
+    /// 4201: the socket stayed silent after a ping.
+    PongNotReceived,
+    /// 4301: the app does not accept client events.
+    ClientEventsDisabled,
+}
+
+impl PusherError {
+    /// The Pusher error code.
+    pub fn code(&self) -> u16 {
+        match self {
+            PusherError::ApplicationDoesNotExist => 4001,
+            PusherError::OverConnectionQuota => 4004,
+            PusherError::OriginNotAllowed | PusherError::Unauthorized | PusherError::NotAMember => {
+                4009
+            }
+            PusherError::OverCapacity => 4100,
+            PusherError::InvalidMessage(_) | PusherError::ServerShuttingDown => 4200,
+            PusherError::PongNotReceived => 4201,
+            PusherError::ClientEventsDisabled => 4301,
+        }
+    }
+
+    /// The human-readable message sent with the code.
+    pub fn message(&self) -> &str {
+        match self {
+            PusherError::ApplicationDoesNotExist => "Application does not exist",
+            PusherError::OverConnectionQuota => "Application is over connection quota",
+            PusherError::OriginNotAllowed => "Origin not allowed",
+            PusherError::Unauthorized => "Connection is unauthorized",
+            PusherError::NotAMember => "The client is not a member of the specified channel.",
+            PusherError::OverCapacity => "Connection closed: the client could not keep up",
+            PusherError::InvalidMessage(detail) => detail,
+            PusherError::ServerShuttingDown => "Server is shutting down",
+            PusherError::PongNotReceived => "Pong reply not received in time",
+            PusherError::ClientEventsDisabled => "The app does not have client messaging enabled.",
+        }
+    }
+
+    /// Whether the socket is closed after the error, with the error's code as close code.
+    pub fn closes_connection(&self) -> bool {
+        matches!(
+            self,
+            PusherError::ApplicationDoesNotExist
+                | PusherError::OverConnectionQuota
+                | PusherError::OriginNotAllowed
+                | PusherError::OverCapacity
+                | PusherError::ServerShuttingDown
+                | PusherError::PongNotReceived
+        )
+    }
+}

@@ -1,0 +1,115 @@
+//! Frames the server sends, byte for byte as pusher-js parses them.
+//!
+//! Pusher double-encodes: `data` is a JSON *string* holding JSON for `connection_established`,
+//! `pusher_internal:*` and `pusher:error`; channel events carry the publisher's data string as is.
+
+use super::PusherError;
+use serde::Serialize;
+
+/// `{"event":..,"data":..,"channel":..}` in that key order, as Reverb sends it.
+#[derive(Serialize)]
+struct Frame<'a> {
+    event: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<&'a str>,
+}
+
+fn frame(event: &str, data: Option<&str>, channel: Option<&str>) -> String {
+    serde_json::to_string(&Frame {
+        event,
+        data,
+        channel,
+    })
+    .expect("a frame of strings always serializes")
+}
+
+/// The first frame on every socket: its id and the activity timeout pusher-js must use.
+pub fn connection_established(socket_id: &str, activity_timeout: u64) -> String {
+    let data = serde_json::json!({"socket_id": socket_id, "activity_timeout": activity_timeout});
+    frame(
+        "pusher:connection_established",
+        Some(&data.to_string()),
+        None,
+    )
+}
+
+/// A `pusher:error` frame for `error`.
+pub fn error(error: &PusherError) -> String {
+    let data = serde_json::json!({"code": error.code(), "message": error.message()});
+    frame("pusher:error", Some(&data.to_string()), None)
+}
+
+/// The reply to `pusher:ping`.
+pub fn pong() -> String {
+    frame("pusher:pong", None, None)
+}
+
+/// The server's keep-alive probe for a silent socket.
+pub fn ping() -> String {
+    frame("pusher:ping", None, None)
+}
+
+/// Confirms a subscription; `data` is the JSON-encoded payload (`{}` for non-presence).
+pub fn subscription_succeeded(channel: &str, data: &str) -> String {
+    frame(
+        "pusher_internal:subscription_succeeded",
+        Some(data),
+        Some(channel),
+    )
+}
+
+/// An event published to a channel, delivered to its subscribers.
+pub fn channel_event(event: &str, channel: &str, data: &str) -> String {
+    frame(event, Some(data), Some(channel))
+}
+
+/// A client event relayed to the channel's other members; `data` stays a JSON object.
+pub fn client_event(event: &str, channel: &str, data: &serde_json::Value) -> String {
+    #[derive(Serialize)]
+    struct ClientEventFrame<'a> {
+        event: &'a str,
+        channel: &'a str,
+        data: &'a serde_json::Value,
+    }
+    serde_json::to_string(&ClientEventFrame {
+        event,
+        channel,
+        data,
+    })
+    .expect("a JSON value always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_established_double_encodes_data() {
+        assert_eq!(
+            connection_established("123.456", 30),
+            r#"{"event":"pusher:connection_established","data":"{\"activity_timeout\":30,\"socket_id\":\"123.456\"}"}"#
+        );
+    }
+
+    #[test]
+    fn errors_carry_code_and_message() {
+        assert_eq!(
+            error(&PusherError::ApplicationDoesNotExist),
+            r#"{"event":"pusher:error","data":"{\"code\":4001,\"message\":\"Application does not exist\"}"}"#
+        );
+    }
+
+    #[test]
+    fn channel_events_keep_reverbs_key_order() {
+        assert_eq!(
+            channel_event("tick", "clock", r#"{"n":1}"#),
+            r#"{"event":"tick","data":"{\"n\":1}","channel":"clock"}"#
+        );
+        assert_eq!(
+            subscription_succeeded("news", "{}"),
+            r#"{"event":"pusher_internal:subscription_succeeded","data":"{}","channel":"news"}"#
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! The Pusher protocol v7: what clients send, what the server answers, and the error codes.
+//!
+//! [`ClientMessage::parse`] turns one text frame into a typed message or a [`PusherError`]
+//! that says exactly what was wrong; [`frames`] builds every frame the server sends.
+
+mod error;
+pub mod frames;
+
+pub use error::PusherError;
+use serde_json::{Map, Value};
+
+/// One message from a client, parsed and validated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientMessage {
+    /// `pusher:ping`: answered with `pusher:pong`.
+    Ping,
+    /// `pusher:pong`: the answer to a server ping; only refreshes activity.
+    Pong,
+    /// `pusher:subscribe` to a channel, with the auth fields private and presence channels need.
+    Subscribe {
+        /// The channel name.
+        channel: String,
+        /// `key:signature` for private and presence channels.
+        auth: Option<String>,
+        /// The presence member's JSON (`{"user_id":..,"user_info":..}`), signed with `auth`.
+        channel_data: Option<String>,
+    },
+    /// `pusher:unsubscribe` from a channel.
+    Unsubscribe {
+        /// The channel name.
+        channel: String,
+    },
+    /// A client event (whisper): an event named `client-*` sent to a channel's other members.
+    ClientEvent {
+        /// The event name, starting with `client-`.
+        event: String,
+        /// The channel it is sent to.
+        channel: String,
+        /// The payload object, or `null` when none was sent.
+        data: Value,
+    },
+    /// A message the server accepts and ignores, like Reverb ignores events that are neither
+    /// `pusher:*` nor `client-*`.
+    Ignored {
+        /// The event name.
+        event: String,
+        /// The channel it named.
+        channel: String,
+    },
+}
+
+fn invalid(detail: &str) -> PusherError {
+    PusherError::InvalidMessage(format!("Invalid message format: {detail}"))
+}
+
+impl ClientMessage {
+    /// The `event` field the message arrived with.
+    pub fn event(&self) -> &str {
+        match self {
+            ClientMessage::Ping => "pusher:ping",
+            ClientMessage::Pong => "pusher:pong",
+            ClientMessage::Subscribe { .. } => "pusher:subscribe",
+            ClientMessage::Unsubscribe { .. } => "pusher:unsubscribe",
+            ClientMessage::ClientEvent { event, .. } | ClientMessage::Ignored { event, .. } => {
+                event
+            }
+        }
+    }
+
+    /// The channel the message is about, when it names one.
+    pub fn channel(&self) -> Option<&str> {
+        match self {
+            ClientMessage::Ping | ClientMessage::Pong => None,
+            ClientMessage::Subscribe { channel, .. }
+            | ClientMessage::Unsubscribe { channel }
+            | ClientMessage::ClientEvent { channel, .. }
+            | ClientMessage::Ignored { channel, .. } => Some(channel),
+        }
+    }
+
+    /// Parses one text frame.
+    pub fn parse(text: &str) -> Result<ClientMessage, PusherError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|_| invalid("the message is not valid JSON"))?;
+        let Value::Object(mut message) = value else {
+            return Err(invalid("the message must be a JSON object"));
+        };
+        let event = match message.remove("event") {
+            Some(Value::String(event)) => event,
+            _ => return Err(invalid("\"event\" must be a string")),
+        };
+        let data = decode_nested_json(message.remove("data").unwrap_or(Value::Null));
+
+        match event.as_str() {
+            "pusher:ping" => Ok(ClientMessage::Ping),
+            "pusher:pong" => Ok(ClientMessage::Pong),
+            "pusher:subscribe" => {
+                let mut data = object(data, "pusher:subscribe")?;
+                Ok(ClientMessage::Subscribe {
+                    channel: required_string(&mut data, "channel")?,
+                    auth: optional_string(&mut data, "auth")?,
+                    channel_data: optional_string(&mut data, "channel_data")?,
+                })
+            }
+            "pusher:unsubscribe" => {
+                let mut data = object(data, "pusher:unsubscribe")?;
+                Ok(ClientMessage::Unsubscribe {
+                    channel: required_string(&mut data, "channel")?,
+                })
+            }
+            other if other.starts_with("pusher:") => {
+                Err(invalid(&format!("unknown event \"{other}\"")))
+            }
+            _ => {
+                let channel = match message.remove("channel") {
+                    Some(Value::String(channel)) => channel,
+                    _ => return Err(invalid("\"channel\" must be a string")),
+                };
+                if !matches!(data, Value::Null | Value::Object(_) | Value::Array(_)) {
+                    return Err(invalid("client event \"data\" must be an object"));
+                }
+                if event.starts_with("client-") {
+                    Ok(ClientMessage::ClientEvent {
+                        event,
+                        channel,
+                        data,
+                    })
+                } else {
+                    Ok(ClientMessage::Ignored { event, channel })
+                }
+            }
+        }
+    }
+}
+
+/// pusher-js sends `data` as an object, some clients as a JSON string: accept both.
+fn decode_nested_json(data: Value) -> Value {
+    match data {
+        Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        other => other,
+    }
+}
+
+fn object(data: Value, event: &str) -> Result<Map<String, Value>, PusherError> {
+    match data {
+        Value::Object(map) => Ok(map),
+        _ => Err(invalid(&format!("{event} needs a \"data\" object"))),
+    }
+}
+
+fn required_string(data: &mut Map<String, Value>, key: &str) -> Result<String, PusherError> {
+    match data.remove(key) {
+        Some(Value::String(s)) => Ok(s),
+        _ => Err(invalid(&format!("\"data.{key}\" must be a string"))),
+    }
+}
+
+fn optional_string(
+    data: &mut Map<String, Value>,
+    key: &str,
+) -> Result<Option<String>, PusherError> {
+    match data.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(invalid(&format!("\"data.{key}\" must be a string"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_subscribe_with_auth() {
+        let message = ClientMessage::parse(
+            r#"{"event":"pusher:subscribe","data":{"channel":"private-a","auth":"k:sig"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            message,
+            ClientMessage::Subscribe {
+                channel: "private-a".into(),
+                auth: Some("k:sig".into()),
+                channel_data: None
+            }
+        );
+    }
+
+    #[test]
+    fn accepts_data_sent_as_a_json_string() {
+        let message =
+            ClientMessage::parse(r#"{"event":"pusher:unsubscribe","data":"{\"channel\":\"a\"}"}"#)
+                .unwrap();
+        assert_eq!(
+            message,
+            ClientMessage::Unsubscribe {
+                channel: "a".into()
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_frames_with_4200() {
+        for bad in [
+            "Hi",
+            "[]",
+            r#"{"event":1}"#,
+            r#"{"event":"pusher:subscribe","data":"x"}"#,
+            r#"{"event":"pusher:subscribe","data":{"channel":["a"]}}"#,
+            r#"{"event":"pusher:subscribe","data":{"channel":"a","auth":[]}}"#,
+            r#"{"event":"pusher:signon"}"#,
+            r#"{"event":"client-x","channel":"a","data":"not json"}"#,
+        ] {
+            let err = ClientMessage::parse(bad).unwrap_err();
+            assert_eq!(err.code(), 4200, "{bad}");
+        }
+    }
+
+    #[test]
+    fn client_events_need_the_client_prefix() {
+        let message =
+            ClientMessage::parse(r#"{"event":"client-typing","channel":"a","data":{"id":1}}"#)
+                .unwrap();
+        assert_eq!(
+            message,
+            ClientMessage::ClientEvent {
+                event: "client-typing".into(),
+                channel: "a".into(),
+                data: json!({"id": 1})
+            }
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"event":"typing","channel":"a"}"#).unwrap(),
+            ClientMessage::Ignored {
+                event: "typing".into(),
+                channel: "a".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! Starting and stopping a server: the listener, the runtime-owner thread and the stop path.
+//!
+//! The listener is bound on the caller's thread so "address in use" is the caller's error. One
+//! dedicated OS thread owns the tokio runtime; it and the runtime's workers are created with the
+//! host's termination signals blocked, so signals always land on the host (PHP) thread. Stop
+//! is idempotent, bounded by a grace period, and does nothing but forget the runtime in a
+//! forked child, where the runtime's threads do not exist.
+
+use crate::app::AppStats;
+use crate::config::Config;
+use crate::events::{EngineEvent, EventQueue, WaitOutcome};
+use crate::http;
+use crate::state::ServerState;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The address could not be bound, with the OS reason.
+    #[error("could not listen on {address}: {source}")]
+    Bind {
+        /// `host:port` as configured.
+        address: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// Threads, the runtime or the event queue could not be created.
+    #[error("could not start the server runtime: {0}")]
+    Runtime(#[from] io::Error),
+}
+
+/// A publish named an app this server does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("no app with id \"{0}\" is configured")]
+pub struct UnknownApp(pub String);
+
+/// How long sockets get to close when a server is dropped without an explicit stop.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(3);
+
+/// The signals that must reach the host thread, never a runtime thread.
+const HOST_SIGNALS: [libc::c_int; 8] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGCHLD,
+    libc::SIGALRM,
+];
+
+/// A running server. Dropping it stops it.
+pub struct Server {
+    state: Arc<ServerState>,
+    local_addr: SocketAddr,
+    owner_pid: u32,
+    runtime_thread: Mutex<Option<JoinHandle<()>>>,
+    grace: Arc<Mutex<Duration>>,
+}
+
+impl Server {
+    /// Binds the configured address and starts serving on background threads.
+    pub fn start(config: Config) -> Result<Server, StartError> {
+        let address = format!("{}:{}", config.host, config.port);
+        let listener = std::net::TcpListener::bind((config.host.as_str(), config.port))
+            .and_then(|listener| listener.set_nonblocking(true).map(|_| listener))
+            .map_err(|source| StartError::Bind { address, source })?;
+        let local_addr = listener.local_addr()?;
+        let events = Arc::new(EventQueue::new(config.event_queue_size)?);
+        let workers = config.workers;
+        let state = Arc::new(ServerState::new(config, events));
+        let grace = Arc::new(Mutex::new(DEFAULT_GRACE));
+
+        let thread_state = state.clone();
+        let thread_grace = grace.clone();
+        let runtime_thread = with_host_signals_blocked(|| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name("reverb-rs-worker")
+                .enable_all()
+                .build()?;
+            std::thread::Builder::new()
+                .name("reverb-rs".into())
+                .spawn(move || run(runtime, listener, thread_state, thread_grace))
+        })?;
+
+        Ok(Server {
+            state,
+            local_addr,
+            owner_pid: std::process::id(),
+            runtime_thread: Mutex::new(Some(runtime_thread)),
+            grace,
+        })
+    }
+
+    /// The address the server listens on (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Whether the server still serves.
+    pub fn is_running(&self) -> bool {
+        self.runtime_thread
+            .lock()
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+    }
+
+    /// Whether this process is a fork of the one that started the server.
+    pub fn is_forked_child(&self) -> bool {
+        std::process::id() != self.owner_pid
+    }
+
+    /// The pid of the process that started the server.
+    pub fn owner_pid(&self) -> u32 {
+        self.owner_pid
+    }
+
+    /// Publishes an event to channels of an app; returns how many frames were queued.
+    pub fn publish(
+        &self,
+        app_id: &str,
+        channels: &[String],
+        event: &str,
+        data: &str,
+        except_socket_id: Option<&str>,
+    ) -> Result<usize, UnknownApp> {
+        let app = self
+            .state
+            .apps
+            .by_id(app_id)
+            .ok_or_else(|| UnknownApp(app_id.to_string()))?;
+        Ok(app.publish(channels, event, data, except_socket_id))
+    }
+
+    /// Counters per app id.
+    pub fn stats(&self) -> BTreeMap<String, AppStats> {
+        self.state
+            .apps
+            .iter()
+            .map(|app| (app.config.app_id.clone(), app.stats()))
+            .collect()
+    }
+
+    /// Blocks until engine events are queued, `timeout` passes, or a signal arrives.
+    pub fn wait(&self, timeout: Duration) -> WaitOutcome {
+        self.state.events.wait(timeout)
+    }
+
+    /// Takes the queued engine events.
+    pub fn drain(&self) -> Vec<EngineEvent> {
+        self.state.events.drain()
+    }
+
+    /// The eventfd that becomes readable when events are queued.
+    pub fn event_fd(&self) -> i32 {
+        self.state.events.fd()
+    }
+
+    /// How many engine events were dropped because nobody drained them.
+    pub fn dropped_events(&self) -> u64 {
+        self.state.events.dropped()
+    }
+
+    /// Stops accepting, closes every socket with 4200 and waits up to `grace` for them.
+    /// Calling it again does nothing. In a forked child it only lets go of the runtime.
+    pub fn stop(&self, grace: Duration) {
+        let Some(thread) = self.runtime_thread.lock().take() else {
+            return;
+        };
+        if self.is_forked_child() {
+            // The runtime's threads do not exist here; joining or waking them could hang.
+            std::mem::forget(thread);
+            return;
+        }
+        *self.grace.lock() = grace;
+        self.state.shutdown.cancel();
+        let _ = thread.join();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.is_forked_child() {
+            // Freeing the state would wake tasks of a runtime that only exists in the parent.
+            std::mem::forget(self.state.clone());
+        }
+        self.stop(DEFAULT_GRACE);
+    }
+}
+
+/// The body of the runtime-owner thread.
+fn run(
+    runtime: tokio::runtime::Runtime,
+    listener: std::net::TcpListener,
+    state: Arc<ServerState>,
+    grace: Arc<Mutex<Duration>>,
+) {
+    runtime.block_on(async {
+        match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => http::serve(listener, state.clone()).await,
+            Err(_) => state.shutdown.cancel(),
+        }
+        state.tasks.close();
+        let grace = *grace.lock();
+        let _ = tokio::time::timeout(grace, state.tasks.wait()).await;
+    });
+    runtime.shutdown_timeout(Duration::from_millis(100));
+}
+
+/// Runs `spawn` with the host's signals blocked on this thread, so threads created inside
+/// inherit the blocked mask; the old mask is restored afterwards.
+fn with_host_signals_blocked<T>(spawn: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    // SAFETY: sigset_t is plain data initialised by sigemptyset/sigaddset before use, and
+    // pthread_sigmask only changes this thread's mask.
+    unsafe {
+        let mut blocked: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut blocked);
+        for signal in HOST_SIGNALS {
+            libc::sigaddset(&mut blocked, signal);
+        }
+        let mut previous: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &blocked, &mut previous);
+        let result = spawn();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &previous, std::ptr::null_mut());
+        result
+    }
+}

@@ -1,0 +1,403 @@
+//! One task per WebSocket: the read loop, the send queue, keep-alive pings and close codes.
+//!
+//! The task owns the socket. Other tasks reach it only through its [`Connection`] handle
+//! (queue a frame, ask it to close). Everything the socket subscribed to is left again when
+//! the task ends, whatever ended it.
+
+pub mod connection;
+pub mod origin;
+
+use crate::app::{App, ConnectionSlot};
+use crate::config::ClientEventsFrom;
+use crate::events::EngineEvent;
+use crate::protocol::{frames, ClientMessage, PusherError};
+use crate::state::ServerState;
+use connection::{new_socket_id, Connection, Frame};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+/// How long a closing socket waits for the client's close reply.
+const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How many queued frames are written before one flush.
+const FRAMES_PER_FLUSH: usize = 64;
+
+/// The close code and reason for a message over `max_message_size`, as Reverb sends them.
+const MESSAGE_TOO_BIG: (u16, &str) = (1009, "Maximum message size exceeded");
+
+/// The tungstenite settings for one socket of `app`: small buffers, the app's size limit.
+pub fn socket_config(app: Option<&App>) -> WebSocketConfig {
+    let max_message_size = app.map_or(64 * 1024, |app| app.config.max_message_size);
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(Some(max_message_size))
+        .max_frame_size(Some(max_message_size))
+}
+
+/// Serves one upgraded socket until it closes. `app` is `None` for an unknown key.
+pub async fn serve<S>(
+    ws: WebSocketStream<S>,
+    app: Option<Arc<App>>,
+    origin: Option<String>,
+    state: Arc<ServerState>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some(app) = app else {
+        return reject(ws, PusherError::ApplicationDoesNotExist).await;
+    };
+    if !origin::is_allowed(origin.as_deref(), &app.config.allowed_origins) {
+        return reject(ws, PusherError::OriginNotAllowed).await;
+    }
+    let Some(slot) = app.try_connect() else {
+        return reject(ws, PusherError::OverConnectionQuota).await;
+    };
+    let (connection, outbound) = Connection::new(new_socket_id(), state.send_queue_size);
+    let mut socket = Socket {
+        ws,
+        app,
+        state,
+        connection,
+        subscriptions: HashSet::new(),
+        last_seen: Instant::now(),
+        pinged: false,
+        uses_control_frames: false,
+        _slot: slot,
+    };
+    socket.run(outbound, origin).await;
+}
+
+/// Sends an error to a socket that may not connect, then closes it with the error's code.
+async fn reject<S>(mut ws: WebSocketStream<S>, error: PusherError)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if ws.send(Message::text(frames::error(&error))).await.is_ok() {
+        close_gracefully(&mut ws, error.code(), error.message()).await;
+    }
+}
+
+async fn close_gracefully<S>(ws: &mut WebSocketStream<S>, code: u16, reason: &str)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let frame = CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.into(),
+    };
+    if ws.close(Some(frame)).await.is_ok() {
+        let drain = async { while let Some(Ok(_)) = ws.next().await {} };
+        let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, drain).await;
+    }
+}
+
+fn flow_of(result: Result<(), WsError>) -> Flow {
+    match result {
+        Ok(()) => Flow::Continue,
+        Err(_) => Flow::Stop,
+    }
+}
+
+/// What woke the socket task.
+enum Wakeup {
+    Incoming(Option<Result<Message, WsError>>),
+    Outgoing(Frame),
+    CloseRequested(PusherError),
+    PingDue,
+}
+
+/// How the socket task goes on after handling a wakeup.
+enum Flow {
+    Continue,
+    Close(u16, String),
+    Stop,
+}
+
+struct Socket<S> {
+    ws: WebSocketStream<S>,
+    app: Arc<App>,
+    state: Arc<ServerState>,
+    connection: Arc<Connection>,
+    subscriptions: HashSet<String>,
+    last_seen: Instant,
+    pinged: bool,
+    uses_control_frames: bool,
+    _slot: ConnectionSlot,
+}
+
+impl<S> Socket<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    async fn run(&mut self, mut outbound: mpsc::Receiver<Frame>, origin: Option<String>) {
+        let established = frames::connection_established(
+            self.connection.socket_id(),
+            self.app.config.activity_timeout,
+        );
+        if self.write(established).await.is_ok() {
+            self.report(|app_id, socket_id| EngineEvent::ConnectionOpened {
+                app_id,
+                socket_id,
+                origin,
+            });
+            self.serve_until_closed(&mut outbound).await;
+            self.report(|app_id, socket_id| EngineEvent::ConnectionClosed { app_id, socket_id });
+        }
+        self.leave_all_channels();
+    }
+
+    async fn serve_until_closed(&mut self, outbound: &mut mpsc::Receiver<Frame>) {
+        let ping_interval = self.app.config.ping_interval;
+        let mut ping_due = Box::pin(sleep_until(self.last_seen + ping_interval));
+        loop {
+            let wakeup = tokio::select! {
+                _ = self.state.shutdown.cancelled() => Wakeup::CloseRequested(PusherError::ServerShuttingDown),
+                reason = self.connection.close_requested() => Wakeup::CloseRequested(reason),
+                Some(frame) = outbound.recv() => Wakeup::Outgoing(frame),
+                message = self.ws.next() => Wakeup::Incoming(message),
+                _ = &mut ping_due => Wakeup::PingDue,
+            };
+            let flow = match wakeup {
+                Wakeup::Incoming(message) => self.on_incoming(message).await,
+                Wakeup::Outgoing(frame) => self.deliver(frame, outbound).await,
+                Wakeup::CloseRequested(reason) => self.fail(reason).await,
+                Wakeup::PingDue => {
+                    let flow = self.on_ping_due().await;
+                    ping_due
+                        .as_mut()
+                        .reset(self.last_seen.max(Instant::now() - ping_interval) + ping_interval);
+                    flow
+                }
+            };
+            match flow {
+                Flow::Continue => {}
+                Flow::Close(code, reason) => {
+                    close_gracefully(&mut self.ws, code, &reason).await;
+                    return;
+                }
+                Flow::Stop => return,
+            }
+        }
+    }
+
+    async fn on_incoming(&mut self, message: Option<Result<Message, WsError>>) -> Flow {
+        let message = match message {
+            Some(Ok(message)) => message,
+            Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
+                return Flow::Close(MESSAGE_TOO_BIG.0, MESSAGE_TOO_BIG.1.to_string());
+            }
+            Some(Err(_)) | None => return Flow::Stop,
+        };
+        self.last_seen = Instant::now();
+        self.pinged = false;
+        match message {
+            Message::Text(text) => self.on_text(text.as_str()).await,
+            Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(text) => self.on_text(text).await,
+                Err(_) => {
+                    let error = PusherError::InvalidMessage(
+                        "Invalid message format: binary frames must hold UTF-8 JSON".into(),
+                    );
+                    self.send_error(error).await
+                }
+            },
+            Message::Ping(_) | Message::Pong(_) => {
+                self.uses_control_frames = true;
+                // tungstenite queued the pong for a ping; flushing sends it now.
+                flow_of(self.ws.flush().await)
+            }
+            Message::Close(_) | Message::Frame(_) => Flow::Continue,
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Flow {
+        self.app.count_received();
+        let message = match ClientMessage::parse(text) {
+            Ok(message) => message,
+            Err(error) => return self.send_error(error).await,
+        };
+        let event = message.event().to_string();
+        let channel = message.channel().map(str::to_string);
+        let handled = match message {
+            ClientMessage::Ping => self.write(frames::pong()).await.map_err(|_| None),
+            ClientMessage::Pong | ClientMessage::Ignored { .. } => Ok(()),
+            ClientMessage::Subscribe { channel, .. } => self.subscribe(channel).await,
+            ClientMessage::Unsubscribe { channel } => {
+                self.unsubscribe(&channel);
+                Ok(())
+            }
+            ClientMessage::ClientEvent {
+                event,
+                channel,
+                data,
+            } => self.relay_client_event(&event, &channel, &data),
+        };
+        match handled {
+            Ok(()) => {
+                self.report(|app_id, socket_id| EngineEvent::MessageReceived {
+                    app_id,
+                    socket_id,
+                    event,
+                    channel,
+                    message: text.to_string(),
+                });
+                Flow::Continue
+            }
+            Err(Some(error)) => self.send_error(error).await,
+            Err(None) => Flow::Stop,
+        }
+    }
+
+    /// Subscribes to a channel. `Err(None)` means the socket broke while answering.
+    async fn subscribe(&mut self, channel: String) -> Result<(), Option<PusherError>> {
+        if channel.starts_with("private-") || channel.starts_with("presence-") {
+            return Err(Some(PusherError::Unauthorized));
+        }
+        let outcome = self.app.channels.subscribe(&channel, &self.connection);
+        if outcome.channel_created {
+            let name = channel.clone();
+            self.report(|app_id, _| EngineEvent::ChannelCreated {
+                app_id,
+                channel: name,
+            });
+        }
+        let succeeded = frames::subscription_succeeded(&channel, "{}");
+        self.subscriptions.insert(channel.clone());
+        self.report(|app_id, socket_id| EngineEvent::Subscribed {
+            app_id,
+            socket_id,
+            channel,
+        });
+        self.write(succeeded).await.map_err(|_| None)
+    }
+
+    fn unsubscribe(&mut self, channel: &str) {
+        if self.subscriptions.remove(channel) {
+            self.leave(channel);
+        }
+    }
+
+    fn leave_all_channels(&mut self) {
+        for channel in std::mem::take(&mut self.subscriptions) {
+            self.leave(&channel);
+        }
+    }
+
+    fn leave(&self, channel: &str) {
+        let Some(outcome) = self
+            .app
+            .channels
+            .unsubscribe(channel, self.connection.socket_id())
+        else {
+            return;
+        };
+        self.report(|app_id, socket_id| EngineEvent::Unsubscribed {
+            app_id,
+            socket_id,
+            channel: channel.to_string(),
+        });
+        if outcome.channel_removed {
+            self.report(|app_id, _| EngineEvent::ChannelRemoved {
+                app_id,
+                channel: channel.to_string(),
+            });
+        }
+    }
+
+    fn relay_client_event(
+        &self,
+        event: &str,
+        channel: &str,
+        data: &Value,
+    ) -> Result<(), Option<PusherError>> {
+        match self.app.config.accept_client_events_from {
+            ClientEventsFrom::None => return Err(Some(PusherError::ClientEventsDisabled)),
+            ClientEventsFrom::Members if !self.subscriptions.contains(channel) => {
+                return Err(Some(PusherError::NotAMember))
+            }
+            ClientEventsFrom::Members | ClientEventsFrom::All => {}
+        }
+        let frame = Frame::from(frames::client_event(event, channel, data));
+        let delivered =
+            self.app
+                .channels
+                .publish(channel, &frame, Some(self.connection.socket_id()));
+        self.app.count_sent(delivered);
+        Ok(())
+    }
+
+    async fn on_ping_due(&mut self) -> Flow {
+        let interval = self.app.config.ping_interval;
+        if self.last_seen.elapsed() < interval {
+            return Flow::Continue;
+        }
+        if self.pinged {
+            self.report(|app_id, socket_id| EngineEvent::ConnectionPruned { app_id, socket_id });
+            return self.fail(PusherError::PongNotReceived).await;
+        }
+        self.pinged = true;
+        let sent = if self.uses_control_frames {
+            self.ws.send(Message::Ping(Default::default())).await
+        } else {
+            self.write(frames::ping()).await
+        };
+        flow_of(sent)
+    }
+
+    /// Writes queued frames, several per flush when they pile up.
+    async fn deliver(&mut self, first: Frame, outbound: &mut mpsc::Receiver<Frame>) -> Flow {
+        let mut result = self.ws.feed(Message::Text(first)).await;
+        let mut written = 1;
+        while result.is_ok() && written < FRAMES_PER_FLUSH {
+            let Ok(frame) = outbound.try_recv() else {
+                break;
+            };
+            result = self.ws.feed(Message::Text(frame)).await;
+            written += 1;
+        }
+        if result.is_ok() {
+            result = self.ws.flush().await;
+        }
+        flow_of(result)
+    }
+
+    /// Sends `error` as `pusher:error`; closes the socket when the error calls for it.
+    async fn send_error(&mut self, error: PusherError) -> Flow {
+        if error.closes_connection() {
+            return self.fail(error).await;
+        }
+        let sent = self.write(frames::error(&error)).await;
+        flow_of(sent)
+    }
+
+    async fn fail(&mut self, error: PusherError) -> Flow {
+        match self.write(frames::error(&error)).await {
+            Ok(()) => Flow::Close(error.code(), error.message().to_string()),
+            Err(_) => Flow::Stop,
+        }
+    }
+
+    async fn write(&mut self, frame: String) -> Result<(), WsError> {
+        self.app.count_sent(1);
+        self.ws.send(Message::text(frame)).await
+    }
+
+    fn report(&self, event: impl FnOnce(String, String) -> EngineEvent) {
+        self.state.events.push(event(
+            self.app.config.app_id.clone(),
+            self.connection.socket_id().to_string(),
+        ));
+    }
+}
