@@ -1,0 +1,153 @@
+//! `ReverbRs\Server`: the engine as a PHP class.
+//!
+//! Construction only validates the config; `start()` binds on the PHP thread and starts the
+//! runtime. Everything returned to PHP is converted here, on the PHP thread.
+//!
+//! Parameter names are camelCase because PHP code may pass them as named arguments.
+#![allow(non_snake_case)]
+
+use crate::convert::{array_to_json, json_to_zval};
+use crate::exceptions::{config_error, server_error};
+use crate::registry;
+use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use reverb_engine::{Config, WaitOutcome};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A Pusher-protocol WebSocket server running on background threads of this PHP process.
+#[php_class]
+#[php(name = "ReverbRs\\Server")]
+#[php(flags = ClassFlags::Final)]
+pub struct Server {
+    config: Config,
+    engine: Option<Arc<reverb_engine::Server>>,
+}
+
+impl Server {
+    /// The started engine, or the exception PHP should see instead.
+    fn engine(&self) -> PhpResult<&Arc<reverb_engine::Server>> {
+        let engine = self
+            .engine
+            .as_ref()
+            .ok_or_else(|| server_error("The server has not been started: call start() first."))?;
+        if engine.is_forked_child() {
+            return Err(server_error(format!(
+                "This ReverbRs\\Server was started in process {} and cannot be used in a forked \
+                 child process ({}); start a new server in the child instead.",
+                engine.owner_pid(),
+                std::process::id()
+            )));
+        }
+        Ok(engine)
+    }
+}
+
+#[php_impl]
+impl Server {
+    /// Validates `$config`, shaped like Laravel's `config('reverb')`. Throws
+    /// `ReverbRs\ConfigException` naming the first bad key.
+    pub fn __construct(config: &ZendHashTable) -> PhpResult<Self> {
+        let config =
+            Config::from_value(&array_to_json(config)).map_err(|e| config_error(e.to_string()))?;
+        Ok(Server {
+            config,
+            engine: None,
+        })
+    }
+
+    /// Binds host:port (port 0 picks a free one) and starts serving in the background.
+    pub fn start(&mut self) -> PhpResult<()> {
+        if let Some(engine) = &self.engine {
+            self.engine()?;
+            if engine.is_running() {
+                return Err(server_error("The server is already running."));
+            }
+        }
+        let engine = reverb_engine::Server::start(self.config.clone())
+            .map(Arc::new)
+            .map_err(|e| server_error(format!("Could not start the server: {e}")))?;
+        registry::register(&engine);
+        self.engine = Some(engine);
+        Ok(())
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> PhpResult<i64> {
+        Ok(i64::from(self.engine()?.local_addr().port()))
+    }
+
+    /// Blocks until engine events are ready (1), the timeout passes (0), or a signal
+    /// interrupts the wait (-1, after which PHP runs its signal handlers).
+    pub fn wait(&self, timeoutMs: i64) -> PhpResult<i64> {
+        let timeout = Duration::from_millis(timeoutMs.max(0) as u64);
+        Ok(match self.engine()?.wait(timeout) {
+            WaitOutcome::Ready => 1,
+            WaitOutcome::TimedOut => 0,
+            WaitOutcome::Interrupted => -1,
+        })
+    }
+
+    /// The engine events since the last drain, oldest first, each an array with a `type`.
+    pub fn drain(&self) -> PhpResult<Zval> {
+        let events: Vec<serde_json::Value> = self
+            .engine()?
+            .drain()
+            .iter()
+            .map(|event| serde_json::to_value(event).unwrap_or_default())
+            .collect();
+        Ok(json_to_zval(&serde_json::Value::Array(events)))
+    }
+
+    /// A file descriptor that becomes readable when events are ready, for `stream_select`
+    /// loops (open it with `fopen('php://fd/N', 'r')`).
+    pub fn event_fd(&self) -> PhpResult<i64> {
+        Ok(i64::from(self.engine()?.event_fd()))
+    }
+
+    /// Sends an event to channels of an app, skipping `$exceptSocketId`. Returns at once.
+    pub fn publish(
+        &self,
+        appId: String,
+        channels: Vec<String>,
+        event: String,
+        data: String,
+        exceptSocketId: Option<String>,
+    ) -> PhpResult<()> {
+        self.engine()?
+            .publish(&appId, &channels, &event, &data, exceptSocketId.as_deref())
+            .map_err(|e| server_error(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Counters per app id: connections, channels, messages_in, messages_out.
+    pub fn stats(&self) -> PhpResult<Zval> {
+        let stats = serde_json::to_value(self.engine()?.stats()).unwrap_or_default();
+        Ok(json_to_zval(&stats))
+    }
+
+    /// How many engine events were dropped because nobody drained them in time.
+    pub fn dropped_events(&self) -> PhpResult<i64> {
+        Ok(self.engine()?.dropped_events() as i64)
+    }
+
+    /// Whether the server is serving.
+    pub fn is_running(&self) -> PhpResult<bool> {
+        match &self.engine {
+            None => Ok(false),
+            Some(_) => Ok(self.engine()?.is_running()),
+        }
+    }
+
+    /// Stops accepting, tells every client to reconnect (close code 4200) and waits up to
+    /// `$graceSeconds` for sockets to close. Calling it again does nothing.
+    #[php(defaults(graceSeconds = 3.0))]
+    pub fn stop(&self, graceSeconds: f64) -> PhpResult<()> {
+        if self.engine.is_some() {
+            let grace = Duration::from_secs_f64(graceSeconds.clamp(0.0, 3600.0));
+            self.engine()?.stop(grace);
+        }
+        Ok(())
+    }
+}
