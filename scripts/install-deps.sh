@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what building and testing reverb-rs needs on Debian (bookworm): PHP 8.2 with its
+# headers, libclang for the bindings, PHPUnit, Node.js packages. Installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(php8.2-cli php8.2-dev php8.2-xml php8.2-mbstring libclang-dev phpunit)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "Installing Debian packages: ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo was not found. Install Rust 1.85 or later (https://rustup.rs) and run this again." >&2
+    exit 1
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "Installing Node.js packages (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+fi
