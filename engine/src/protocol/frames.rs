@@ -89,7 +89,7 @@ mod tests {
     fn connection_established_double_encodes_data() {
         assert_eq!(
             connection_established("123.456", 30),
-            r#"{"event":"pusher:connection_established","data":"{\"activity_timeout\":30,\"socket_id\":\"123.456\"}"}"#
+            r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"123.456\",\"activity_timeout\":30}"}"#
         );
     }
 

@@ -1,0 +1,728 @@
+//! Socket-level tests of the engine: a real server on 127.0.0.1, real WebSocket clients.
+//!
+//! Negative checks ("X does not reach socket S") never sleep: after the thing that must not be
+//! delivered, a marker is published to S through the same ordered send queue, and the next
+//! frame S sees must be that marker.
+
+mod support;
+
+use reverb_engine::EngineEvent;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{
+    app, decode_data, events_until, http_get, start, start_one, stats_until, within, Client,
+};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+fn channels(names: &[&str]) -> Vec<String> {
+    names.iter().map(|name| name.to_string()).collect()
+}
+
+fn is_socket_id(id: &str) -> bool {
+    let Some((a, b)) = id.split_once('.') else {
+        return false;
+    };
+    [a, b]
+        .iter()
+        .all(|part| !part.is_empty() && part.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// Publishes a marker event to `channel` and asserts it is the next frame `client` sees, which
+/// proves nothing else was queued for that client before it.
+async fn assert_next_is_marker(
+    server: &reverb_engine::Server,
+    client: &mut Client,
+    channel: &str,
+    marker: &str,
+) {
+    server
+        .publish("app-1", &channels(&[channel]), "marker", marker, None)
+        .expect("app-1 exists");
+    let frame = client.next_json().await;
+    assert_eq!(
+        frame,
+        json!({"event": "marker", "data": marker, "channel": channel}),
+        "expected only the marker, got an earlier frame"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handshake and keep-alive
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn connection_established_carries_socket_id_and_the_apps_activity_timeout() {
+    let server = start_one(json!({"activity_timeout": 45}));
+    let mut client = Client::open(server.local_addr(), "key-1").await;
+
+    let frame = client.expect_event("pusher:connection_established").await;
+    assert!(
+        frame["data"].is_string(),
+        "data must be a JSON string: {frame}"
+    );
+    assert!(frame.get("channel").is_none(), "no channel expected: {frame}");
+    let data = decode_data(&frame);
+    let socket_id = data["socket_id"].as_str().expect("socket_id is a string");
+    assert!(is_socket_id(socket_id), "bad socket id {socket_id:?}");
+    assert_eq!(data["activity_timeout"], 45);
+}
+
+#[tokio::test]
+async fn every_socket_gets_its_own_socket_id() {
+    let server = start_one(json!({}));
+    let (_a, id_a) = Client::connect(server.local_addr(), "key-1").await;
+    let (_b, id_b) = Client::connect(server.local_addr(), "key-1").await;
+    assert_ne!(id_a, id_b);
+}
+
+#[tokio::test]
+async fn pusher_ping_is_answered_with_pusher_pong() {
+    let server = start_one(json!({}));
+    let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
+    client
+        .send_json(json!({"event": "pusher:ping", "data": {}}))
+        .await;
+    let frame = client.next_json().await;
+    assert_eq!(frame, json!({"event": "pusher:pong"}));
+}
+
+#[tokio::test]
+async fn websocket_ping_control_frame_is_answered_with_pong() {
+    let server = start_one(json!({}));
+    let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
+    client
+        .send_message(Message::Ping(b"are you there".to_vec().into()))
+        .await;
+    match client.next_message().await {
+        Some(Message::Pong(payload)) => assert_eq!(&payload[..], b"are you there"),
+        other => panic!("expected a pong, got {other:?}"),
+    }
+    // The socket keeps working after control frames.
+    client.ping_pong().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public channels and publishing
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn subscribing_to_a_public_channel_succeeds_with_empty_data() {
+    let server = start_one(json!({}));
+    let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
+    client
+        .send_json(json!({"event": "pusher:subscribe", "data": {"channel": "news"}}))
+        .await;
+    let frame = client.next_json().await;
+    assert_eq!(
+        frame,
+        json!({
+            "event": "pusher_internal:subscription_succeeded",
+            "data": "{}",
+            "channel": "news",
+        })
+    );
+}
+
+#[tokio::test]
+async fn publish_delivers_the_event_with_its_data_string_unchanged_to_every_subscriber() {
+    let server = start_one(json!({}));
+    let addr = server.local_addr();
+    let (mut a, _) = Client::connect(addr, "key-1").await;
+    let (mut b, _) = Client::connect(addr, "key-1").await;
+    a.subscribe("news").await;
+    b.subscribe("news").await;
+
+    // Odd spacing and non-ASCII: the data string must arrive byte for byte.
+    let data = r#"{ "n":1,  "text": "héllo \"world\"" }"#;
+    let queued = server
+        .publish("app-1", &channels(&["news"]), "update", data, None)
+        .expect("app-1 exists");
+    assert_eq!(queued, 2);
+
+    for client in [&mut a, &mut b] {
+        let frame = client.next_json().await;
+        assert_eq!(
+            frame,
+            json!({"event": "update", "data": data, "channel": "news"})
+        );
+    }
+}
+
+#[tokio::test]
+async fn publish_to_several_channels_reaches_the_subscribers_of_each() {
+    let server = start_one(json!({}));
+    let addr = server.local_addr();
+    let (mut a, _) = Client::connect(addr, "key-1").await;
+    let (mut b, _) = Client::connect(addr, "key-1").await;
+    a.subscribe("one").await;
+    b.subscribe("two").await;
+
+    let queued = server
+        .publish("app-1", &channels(&["one", "two", "nobody"]), "e", "{}", None)
+        .unwrap();
+    assert_eq!(queued, 2);
+    assert_eq!(a.next_json().await["channel"], "one");
+    assert_eq!(b.next_json().await["channel"], "two");
+}
+
+#[tokio::test]
+async fn publish_with_except_socket_id_skips_that_socket() {
+    let server = start_one(json!({}));
+    let addr = server.local_addr();
+    let (mut a, id_a) = Client::connect(addr, "key-1").await;
+    let (mut b, _) = Client::connect(addr, "key-1").await;
+    a.subscribe("news").await;
+    b.subscribe("news").await;
+
+    let queued = server
+        .publish(
+            "app-1",
+            &channels(&["news"]),
+            "update",
+            r#"{"secret":true}"#,
+            Some(&id_a),
+        )
+        .unwrap();
+    assert_eq!(queued, 1);
+    assert_eq!(b.next_json().await["event"], "update");
+    assert_next_is_marker(&server, &mut a, "news", "after-except").await;
+}
+
+#[tokio::test]
+async fn unsubscribing_stops_delivery() {
+    let server = start_one(json!({}));
+    let addr = server.local_addr();
+    let (mut a, _) = Client::connect(addr, "key-1").await;
+    let (mut b, _) = Client::connect(addr, "key-1").await;
+    a.subscribe("news").await;
+    a.subscribe("other").await;
+    b.subscribe("news").await;
+
+    a.unsubscribe("news").await;
+    let queued = server
+        .publish("app-1", &channels(&["news"]), "update", "{}", None)
+        .unwrap();
+    assert_eq!(queued, 1);
+    assert_eq!(b.next_json().await["event"], "update");
+    assert_next_is_marker(&server, &mut a, "other", "after-unsubscribe").await;
+}
+
+#[tokio::test]
+async fn apps_on_one_server_are_isolated() {
+    let server = start(vec![
+        app("app-1", "key-1", json!({})),
+        app("app-2", "key-2", json!({})),
+    ]);
+    let addr = server.local_addr();
+    let (mut on_app_1, _) = Client::connect(addr, "key-1").await;
+    let (mut on_app_2, _) = Client::connect(addr, "key-2").await;
+    on_app_1.subscribe("news").await;
+    on_app_2.subscribe("news").await;
+
+    let queued = server
+        .publish("app-1", &channels(&["news"]), "for-app-1", "{}", None)
+        .unwrap();
+    assert_eq!(queued, 1);
+    assert_eq!(on_app_1.next_json().await["event"], "for-app-1");
+
+    let queued = server
+        .publish("app-2", &channels(&["news"]), "for-app-2", "{}", None)
+        .unwrap();
+    assert_eq!(queued, 1);
+    let frame = on_app_2.next_json().await;
+    assert_eq!(
+        frame["event"], "for-app-2",
+        "app-2 must not see app-1's event"
+    );
+
+    assert!(server
+        .publish("app-3", &channels(&["news"]), "e", "{}", None)
+        .is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection refusals
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn unknown_app_key_gets_4001_and_close() {
+    let server = start_one(json!({}));
+    let mut client = Client::open(server.local_addr(), "no-such-key").await;
+    let error = client.expect_error(4001).await;
+    assert_eq!(error["message"], "Application does not exist");
+    assert_eq!(client.expect_close().await.0, 4001);
+}
+
+#[tokio::test]
+async fn max_connections_rejects_the_extra_socket_with_4004_until_a_slot_frees() {
+    let server = start_one(json!({"max_connections": 1}));
+    let addr = server.local_addr();
+    let (first, _) = Client::connect(addr, "key-1").await;
+
+    let mut second = Client::open(addr, "key-1").await;
+    let error = second.expect_error(4004).await;
+    assert_eq!(error["message"], "Application is over connection quota");
+    assert_eq!(second.expect_close().await.0, 4004);
+
+    first.close().await;
+    stats_until(&server, "app-1", |stats| stats.connections == 0).await;
+    let (mut third, _) = Client::connect(addr, "key-1").await;
+    third.ping_pong().await;
+}
+
+#[tokio::test]
+async fn allowed_origin_may_connect() {
+    let server = start_one(json!({"allowed_origins": ["example.com"]}));
+    let mut client =
+        Client::open_with_origin(server.local_addr(), "key-1", Some("https://example.com")).await;
+    client.established().await;
+    client.ping_pong().await;
+}
+
+#[tokio::test]
+async fn other_origin_gets_4009_and_close() {
+    let server = start_one(json!({"allowed_origins": ["example.com"]}));
+    let mut client =
+        Client::open_with_origin(server.local_addr(), "key-1", Some("https://evil.test")).await;
+    let error = client.expect_error(4009).await;
+    assert_eq!(error["message"], "Origin not allowed");
+    assert_eq!(client.expect_close().await.0, 4009);
+}
+
+#[tokio::test]
+async fn missing_origin_gets_4009_when_origins_are_restricted() {
+    let server = start_one(json!({"allowed_origins": ["example.com"]}));
+    let mut client = Client::open_with_origin(server.local_addr(), "key-1", None).await;
+    client.expect_error(4009).await;
+    assert_eq!(client.expect_close().await.0, 4009);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn malformed_frames_get_4200_and_the_socket_stays_usable() {
+    let server = start_one(json!({}));
+    let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
+    for bad in [
+        "Hi",
+        r#"{"event":1}"#,
+        r#"{"event":"pusher:subscribe","data":{}}"#,
+    ] {
+        client.send_text(bad).await;
+        let error = client.expect_error(4200).await;
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Invalid message format")),
+            "{bad}: {error}"
+        );
+    }
+    client.ping_pong().await;
+}
+
+#[tokio::test]
+async fn message_over_max_message_size_closes_with_1009() {
+    let server = start_one(json!({"max_message_size": 100}));
+    let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
+    let big = json!({"event": "client-x", "channel": "a", "data": {"pad": "x".repeat(200)}});
+    client.send_json(big).await;
+    let (code, reason) = client.expect_close().await;
+    assert_eq!(code, 1009);
+    assert_eq!(reason, "Maximum message size exceeded");
+}
+
+#[tokio::test]
+async fn message_at_max_message_size_is_accepted() {
+    let server = start_one(json!({"max_message_size": 100}));
+    let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
+    let mut message = json!({"event": "pusher:ping", "data": {"pad": ""}}).to_string();
+    let pad = "x".repeat(100 - message.len());
+    message = json!({"event": "pusher:ping", "data": {"pad": pad}}).to_string();
+    assert_eq!(message.len(), 100);
+    client.send_text(&message).await;
+    client.expect_event("pusher:pong").await;
+}
+
+#[tokio::test]
+async fn private_and_presence_subscriptions_without_auth_get_4009_and_the_socket_stays_usable() {
+    let server = start_one(json!({}));
+    let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
+    for channel in ["private-orders", "presence-room"] {
+        client
+            .send_json(json!({"event": "pusher:subscribe", "data": {"channel": channel}}))
+            .await;
+        let error = client.expect_error(4009).await;
+        assert_eq!(error["message"], "Connection is unauthorized", "{channel}");
+    }
+    client.ping_pong().await;
+    client.subscribe("public").await;
+    assert_eq!(server.stats()["app-1"].channels, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client events
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn client_event_from_a_member_reaches_other_members_but_not_the_sender() {
+    let server = start_one(json!({"accept_client_events_from": "members"}));
+    let addr = server.local_addr();
+    let (mut sender, _) = Client::connect(addr, "key-1").await;
+    let (mut other, _) = Client::connect(addr, "key-1").await;
+    sender.subscribe("room").await;
+    other.subscribe("room").await;
+
+    sender
+        .send_json(json!({"event": "client-typing", "channel": "room", "data": {"user": "a"}}))
+        .await;
+    let frame = other.next_json().await;
+    assert_eq!(frame["event"], "client-typing");
+    assert_eq!(frame["channel"], "room");
+    assert_eq!(frame["data"], json!({"user": "a"}));
+
+    assert_next_is_marker(&server, &mut sender, "room", "after-whisper").await;
+}
+
+#[tokio::test]
+async fn client_event_from_a_non_member_gets_4009_when_only_members_may_send() {
+    let server = start_one(json!({"accept_client_events_from": "members"}));
+    let addr = server.local_addr();
+    let (mut member, _) = Client::connect(addr, "key-1").await;
+    let (mut outsider, _) = Client::connect(addr, "key-1").await;
+    member.subscribe("room").await;
+
+    outsider
+        .send_json(json!({"event": "client-typing", "channel": "room", "data": {}}))
+        .await;
+    let error = outsider.expect_error(4009).await;
+    assert_eq!(
+        error["message"],
+        "The client is not a member of the specified channel."
+    );
+    outsider.ping_pong().await;
+    assert_next_is_marker(&server, &mut member, "room", "after-outsider").await;
+}
+
+#[tokio::test]
+async fn client_events_get_4301_when_the_app_accepts_none() {
+    let server = start_one(json!({"accept_client_events_from": "none"}));
+    let addr = server.local_addr();
+    let (mut sender, _) = Client::connect(addr, "key-1").await;
+    let (mut other, _) = Client::connect(addr, "key-1").await;
+    sender.subscribe("room").await;
+    other.subscribe("room").await;
+
+    sender
+        .send_json(json!({"event": "client-typing", "channel": "room", "data": {}}))
+        .await;
+    let error = sender.expect_error(4301).await;
+    assert_eq!(
+        error["message"],
+        "The app does not have client messaging enabled."
+    );
+    sender.ping_pong().await;
+    assert_next_is_marker(&server, &mut other, "room", "after-rejected").await;
+}
+
+#[tokio::test]
+async fn client_event_from_a_non_member_is_delivered_when_the_app_accepts_all() {
+    let server = start_one(json!({"accept_client_events_from": "all"}));
+    let addr = server.local_addr();
+    let (mut member, _) = Client::connect(addr, "key-1").await;
+    let (mut outsider, _) = Client::connect(addr, "key-1").await;
+    member.subscribe("room").await;
+
+    outsider
+        .send_json(json!({"event": "client-wave", "channel": "room", "data": {"hi": 1}}))
+        .await;
+    let frame = member.next_json().await;
+    assert_eq!(frame["event"], "client-wave");
+    assert_eq!(frame["channel"], "room");
+    assert_eq!(frame["data"], json!({"hi": 1}));
+    // No error for the outsider: the pong is the next thing it sees.
+    outsider.ping_pong().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server pings and pruning (ping_interval = 1 s)
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn silent_socket_is_pinged_then_pruned_with_4201() {
+    let server = start_one(json!({"ping_interval": 1}));
+    let (mut client, socket_id) = Client::connect(server.local_addr(), "key-1").await;
+
+    let ping = client.next_json().await;
+    assert_eq!(ping, json!({"event": "pusher:ping"}));
+
+    let error = client.expect_error(4201).await;
+    assert_eq!(error["message"], "Pong reply not received in time");
+    assert_eq!(client.expect_close().await.0, 4201);
+
+    let pruned = EngineEvent::ConnectionPruned {
+        app_id: "app-1".into(),
+        socket_id: socket_id.clone(),
+    };
+    events_until(&server, |events| events.contains(&pruned)).await;
+}
+
+#[tokio::test]
+async fn socket_answering_pings_with_pusher_pong_is_not_pruned() {
+    let server = start_one(json!({"ping_interval": 1}));
+    let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
+
+    // Three ping rounds span more than the ~2 s after which a silent socket is pruned.
+    for _ in 0..3 {
+        let ping = client.next_json().await;
+        assert_eq!(ping, json!({"event": "pusher:ping"}));
+        client
+            .send_json(json!({"event": "pusher:pong", "data": {}}))
+            .await;
+    }
+    client.ping_pong().await;
+    assert_eq!(server.stats()["app-1"].connections, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine events
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn engine_reports_the_lifecycle_of_a_socket() {
+    let server = start_one(json!({}));
+    let (mut client, socket_id) = Client::connect(server.local_addr(), "key-1").await;
+    client.subscribe("news").await;
+    client
+        .send_json(json!({"event": "some-event", "channel": "news", "data": {}}))
+        .await;
+    client.unsubscribe("news").await;
+    client.close().await;
+
+    let app_id = || "app-1".to_string();
+    let sid = || socket_id.clone();
+    let expected = [
+        EngineEvent::ConnectionOpened {
+            app_id: app_id(),
+            socket_id: sid(),
+            origin: None,
+        },
+        EngineEvent::ChannelCreated {
+            app_id: app_id(),
+            channel: "news".into(),
+        },
+        EngineEvent::Subscribed {
+            app_id: app_id(),
+            socket_id: sid(),
+            channel: "news".into(),
+        },
+        EngineEvent::Unsubscribed {
+            app_id: app_id(),
+            socket_id: sid(),
+            channel: "news".into(),
+        },
+        EngineEvent::ChannelRemoved {
+            app_id: app_id(),
+            channel: "news".into(),
+        },
+        EngineEvent::ConnectionClosed {
+            app_id: app_id(),
+            socket_id: sid(),
+        },
+    ];
+    let closed = expected.last().unwrap().clone();
+    let events = events_until(&server, |events| events.contains(&closed)).await;
+
+    // The lifecycle events arrive in this order.
+    let positions: Vec<usize> = expected
+        .iter()
+        .map(|wanted| {
+            events
+                .iter()
+                .position(|event| event == wanted)
+                .unwrap_or_else(|| panic!("missing {wanted:?} in {events:#?}"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "out of order: {events:#?}"
+    );
+
+    // Every handled message is reported with its event and channel.
+    let received: Vec<(String, Option<String>)> = events
+        .iter()
+        .filter_map(|event| match event {
+            EngineEvent::MessageReceived {
+                socket_id: id,
+                event,
+                channel,
+                message,
+                ..
+            } if *id == socket_id => {
+                assert!(message.contains(event.as_str()), "raw frame {message}");
+                Some((event.clone(), channel.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let news = Some("news".to_string());
+    assert_eq!(
+        received,
+        vec![
+            ("pusher:subscribe".to_string(), news.clone()),
+            ("some-event".to_string(), news.clone()),
+            ("pusher:unsubscribe".to_string(), news),
+            ("pusher:ping".to_string(), None),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn engine_reports_the_origin_of_a_socket() {
+    let server = start_one(json!({}));
+    let mut client =
+        Client::open_with_origin(server.local_addr(), "key-1", Some("https://example.com")).await;
+    let socket_id = client.established().await;
+    let opened = EngineEvent::ConnectionOpened {
+        app_id: "app-1".into(),
+        socket_id,
+        origin: Some("https://example.com".into()),
+    };
+    events_until(&server, |events| events.contains(&opened)).await;
+}
+
+#[tokio::test]
+async fn disconnecting_leaves_every_channel() {
+    let server = start_one(json!({}));
+    let (mut client, socket_id) = Client::connect(server.local_addr(), "key-1").await;
+    client.subscribe("a").await;
+    client.subscribe("b").await;
+    drop(client);
+
+    let left = |channel: &str| EngineEvent::Unsubscribed {
+        app_id: "app-1".into(),
+        socket_id: socket_id.clone(),
+        channel: channel.into(),
+    };
+    let (left_a, left_b) = (left("a"), left("b"));
+    events_until(&server, |events| {
+        events.contains(&left_a) && events.contains(&left_b)
+    })
+    .await;
+    stats_until(&server, "app-1", |stats| {
+        stats.channels == 0 && stats.connections == 0
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stop
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn stop_closes_sockets_with_4200_and_frees_the_port_and_is_idempotent() {
+    let server = Arc::new(start_one(json!({})));
+    let addr = server.local_addr();
+    let (mut client, _) = Client::connect(addr, "key-1").await;
+    assert!(server.is_running());
+
+    let started = Instant::now();
+    let stopper = {
+        let server = server.clone();
+        tokio::task::spawn_blocking(move || server.stop(Duration::from_secs(2)))
+    };
+    let error = client.expect_error(4200).await;
+    assert_eq!(error["message"], "Server is shutting down");
+    assert_eq!(client.expect_close().await.0, 4200);
+    within("stop to return", stopper)
+        .await
+        .expect("stop did not panic");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "stop took {:?}",
+        started.elapsed()
+    );
+    assert!(!server.is_running());
+
+    let refused = within("a connect after stop", TcpStream::connect(addr)).await;
+    assert!(
+        refused.is_err(),
+        "the port still accepts connections after stop"
+    );
+
+    // A second stop returns at once.
+    let again = {
+        let server = server.clone();
+        tokio::task::spawn_blocking(move || server.stop(Duration::from_secs(2)))
+    };
+    within("the second stop", again).await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stats
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn stats_count_connections_channels_and_received_messages_per_app() {
+    let server = start(vec![
+        app("app-1", "key-1", json!({})),
+        app("app-2", "key-2", json!({})),
+    ]);
+    let addr = server.local_addr();
+    let zero = server.stats();
+    assert_eq!(zero["app-1"].connections, 0);
+    assert_eq!(zero["app-1"].messages_in, 0);
+
+    let (mut a, _) = Client::connect(addr, "key-1").await;
+    let (mut b, _) = Client::connect(addr, "key-1").await;
+    let (mut c, _) = Client::connect(addr, "key-2").await;
+    a.subscribe("x").await; // 1
+    a.subscribe("y").await; // 2
+    b.subscribe("x").await; // 3
+    b.send_text("Hi").await; // 4, malformed frames count too
+    b.expect_error(4200).await;
+    a.ping_pong().await; // 5
+    c.ping_pong().await; // app-2: 1
+                         // Control frames are not messages.
+    c.send_message(Message::Ping(Vec::new().into())).await;
+    assert!(matches!(c.next_message().await, Some(Message::Pong(_))));
+
+    let stats = server.stats();
+    assert_eq!(stats["app-1"].connections, 2);
+    assert_eq!(stats["app-1"].channels, 2);
+    assert_eq!(stats["app-1"].messages_in, 5);
+    assert_eq!(stats["app-2"].connections, 1);
+    assert_eq!(stats["app-2"].channels, 0);
+    assert_eq!(stats["app-2"].messages_in, 1);
+
+    b.close().await;
+    let after_b = stats_until(&server, "app-1", |s| s.connections == 1).await;
+    assert_eq!(after_b.channels, 2, "a is still in x and y");
+
+    a.close().await;
+    stats_until(&server, "app-1", |s| s.connections == 0 && s.channels == 0).await;
+    assert_eq!(server.stats()["app-2"].connections, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain HTTP
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn get_up_returns_200_with_health_ok() {
+    let server = start_one(json!({}));
+    let (status, body) = http_get(server.local_addr(), "/up").await;
+    assert_eq!(status, 200);
+    let body: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
+    assert_eq!(body, json!({"health": "OK"}));
+}
+
+#[tokio::test]
+async fn get_app_key_without_upgrade_headers_returns_400() {
+    let server = start_one(json!({}));
+    let (status, _) = http_get(server.local_addr(), "/app/key-1").await;
+    assert_eq!(status, 400);
+}
