@@ -62,7 +62,10 @@ async fn connection_established_carries_socket_id_and_the_apps_activity_timeout(
         frame["data"].is_string(),
         "data must be a JSON string: {frame}"
     );
-    assert!(frame.get("channel").is_none(), "no channel expected: {frame}");
+    assert!(
+        frame.get("channel").is_none(),
+        "no channel expected: {frame}"
+    );
     let data = decode_data(&frame);
     let socket_id = data["socket_id"].as_str().expect("socket_id is a string");
     assert!(is_socket_id(socket_id), "bad socket id {socket_id:?}");
@@ -160,7 +163,13 @@ async fn publish_to_several_channels_reaches_the_subscribers_of_each() {
     b.subscribe("two").await;
 
     let queued = server
-        .publish("app-1", &channels(&["one", "two", "nobody"]), "e", "{}", None)
+        .publish(
+            "app-1",
+            &channels(&["one", "two", "nobody"]),
+            "e",
+            "{}",
+            None,
+        )
         .unwrap();
     assert_eq!(queued, 2);
     assert_eq!(a.next_json().await["channel"], "one");

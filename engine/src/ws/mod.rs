@@ -40,7 +40,7 @@ const MESSAGE_TOO_BIG: (u16, &str) = (1009, "Maximum message size exceeded");
 pub fn socket_config(app: Option<&App>) -> WebSocketConfig {
     let max_message_size = app.map_or(64 * 1024, |app| app.config.max_message_size);
     WebSocketConfig::default()
-        .read_buffer_size(4096)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_message_size(Some(max_message_size))
         .max_frame_size(Some(max_message_size))

@@ -76,9 +76,10 @@ impl Client {
         let url = format!("ws://{addr}/app/{key}?protocol=7&client=js&version=8.4.0");
         let mut request = url.into_client_request().expect("valid request");
         if let Some(origin) = origin {
-            request
-                .headers_mut()
-                .insert("Origin", HeaderValue::from_str(origin).expect("valid origin"));
+            request.headers_mut().insert(
+                "Origin",
+                HeaderValue::from_str(origin).expect("valid origin"),
+            );
         }
         let ws = within("the WebSocket handshake", async {
             let stream = TcpStream::connect(addr).await.expect("tcp connect");
@@ -269,8 +270,7 @@ pub async fn stats_until(
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     within("an HTTP response", async {
         let mut stream = TcpStream::connect(addr).await.expect("tcp connect");
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
         stream
             .write_all(request.as_bytes())
             .await

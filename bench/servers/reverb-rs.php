@@ -1,0 +1,39 @@
+<?php
+
+/**
+ * A reverb-rs server for benchmarks: one app (bench-app / bench-key / bench-secret) on
+ * BENCH_HOST:BENCH_PORT (127.0.0.1:6001), serving until SIGINT or SIGTERM.
+ */
+
+declare(strict_types=1);
+
+$server = new ReverbRs\Server([
+    'servers' => ['reverb' => [
+        'host' => getenv('BENCH_HOST') ?: '127.0.0.1',
+        'port' => (int) (getenv('BENCH_PORT') ?: 6001),
+        'event_queue_size' => 1024,
+    ]],
+    'apps' => ['apps' => [[
+        'app_id' => 'bench-app',
+        'key' => 'bench-key',
+        'secret' => 'bench-secret',
+        'accept_client_events_from' => 'all',
+        'max_message_size' => 100000,
+    ]]],
+]);
+$server->start();
+fwrite(STDOUT, "listening on ws://127.0.0.1:{$server->port()} pid " . getmypid() . "\n");
+
+$running = true;
+pcntl_async_signals(true);
+foreach ([SIGINT, SIGTERM] as $signal) {
+    pcntl_signal($signal, function () use (&$running): void {
+        $running = false;
+    });
+}
+while ($running) {
+    if ($server->wait(1000) === 1) {
+        $server->drain();
+    }
+}
+$server->stop(1.0);
