@@ -121,6 +121,63 @@ impl Server {
         Ok(())
     }
 
+    /// The occupied channels of an app, optionally only those starting with `$prefix`:
+    /// `[name => ['subscription_count' => n, 'user_count' => n (presence only)]]`.
+    pub fn channels(&self, appId: String, prefix: Option<String>) -> PhpResult<Zval> {
+        let app = self
+            .engine()?
+            .app(&appId)
+            .map_err(|e| server_error(e.to_string()))?;
+        let channels: serde_json::Map<String, serde_json::Value> = app
+            .channels(prefix.as_deref())
+            .into_iter()
+            .map(|(name, info)| {
+                let mut entry = serde_json::json!({"subscription_count": info.subscription_count});
+                if let Some(users) = info.user_count {
+                    entry["user_count"] = users.into();
+                }
+                (name, entry)
+            })
+            .collect();
+        Ok(json_to_zval(&serde_json::Value::Object(channels)))
+    }
+
+    /// One channel: `occupied`, `subscription_count`, `user_count` (presence) and `cache`
+    /// (`['frame' => last event, 'ttl_seconds' => n]`, cache channels only).
+    pub fn channel(&self, appId: String, name: String) -> PhpResult<Zval> {
+        let app = self
+            .engine()?
+            .app(&appId)
+            .map_err(|e| server_error(e.to_string()))?;
+        Ok(json_to_zval(
+            &serde_json::to_value(app.channel(&name)).unwrap_or_default(),
+        ))
+    }
+
+    /// The user ids on a presence channel (`[]` when nobody is subscribed).
+    pub fn users(&self, appId: String, channel: String) -> PhpResult<Zval> {
+        let app = self
+            .engine()?
+            .app(&appId)
+            .map_err(|e| server_error(e.to_string()))?;
+        let users = match app.presence_users(&channel) {
+            Ok(users) => users,
+            Err(reverb_engine::app::UsersError::NotFound) => Vec::new(),
+            Err(error) => return Err(server_error(format!("{channel}: {error}"))),
+        };
+        Ok(json_to_zval(&serde_json::Value::Array(users)))
+    }
+
+    /// Closes every socket of a user (signed in, or joined to a presence channel as them).
+    /// Returns how many sockets were closed.
+    pub fn terminate_user(&self, appId: String, userId: String) -> PhpResult<i64> {
+        let app = self
+            .engine()?
+            .app(&appId)
+            .map_err(|e| server_error(e.to_string()))?;
+        Ok(app.terminate_user(&userId) as i64)
+    }
+
     /// Counters per app id: connections, channels, messages_in, messages_out.
     pub fn stats(&self) -> PhpResult<Zval> {
         let stats = serde_json::to_value(self.engine()?.stats()).unwrap_or_default();

@@ -1,10 +1,12 @@
 //! The runtime state of each configured app: its channels, its sockets and its counters.
 
-use crate::channels::ChannelRegistry;
+use crate::channels::{ChannelInfo, ChannelRegistry};
 use crate::config::AppConfig;
-use crate::protocol::frames;
-use crate::ws::connection::Frame;
+use crate::protocol::{frames, PusherError};
+use crate::users::Users;
+use crate::ws::connection::{Connection, Frame};
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,6 +17,8 @@ pub struct App {
     pub config: AppConfig,
     /// The app's channels.
     pub channels: ChannelRegistry,
+    /// The app's signed-in users.
+    pub users: Users,
     connections: AtomicUsize,
     messages_in: AtomicU64,
     messages_out: AtomicU64,
@@ -33,6 +37,41 @@ pub struct AppStats {
     pub messages_out: u64,
 }
 
+/// One channel's state: whether it is occupied, its counts, its cached event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChannelState {
+    /// Whether anyone is subscribed.
+    pub occupied: bool,
+    /// Sockets subscribed.
+    pub subscription_count: usize,
+    /// Distinct users, on presence channels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_count: Option<usize>,
+    /// The last event of a cache channel, while it is cached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CachedEvent>,
+}
+
+/// A cache channel's last event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CachedEvent {
+    /// The event frame as subscribers receive it.
+    pub frame: Value,
+    /// Seconds it stays cached.
+    pub ttl_seconds: u64,
+}
+
+/// Why a presence channel's users cannot be listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UsersError {
+    /// Only presence channels have users.
+    #[error("only presence channels have users")]
+    NotPresence,
+    /// Nobody is subscribed to the channel.
+    #[error("the channel has no subscribers")]
+    NotFound,
+}
+
 /// Holds one slot of an app's connection quota and gives it back when dropped, so a socket
 /// task that ends in any way (even a panic) never leaks a count.
 pub struct ConnectionSlot(Arc<App>);
@@ -46,11 +85,12 @@ impl Drop for ConnectionSlot {
 impl App {
     fn new(config: AppConfig) -> App {
         App {
-            config,
-            channels: ChannelRegistry::default(),
+            channels: ChannelRegistry::new(config.cache_ttl),
+            users: Users::default(),
             connections: AtomicUsize::new(0),
             messages_in: AtomicU64::new(0),
             messages_out: AtomicU64::new(0),
+            config,
         }
     }
 
@@ -82,6 +122,56 @@ impl App {
             .sum();
         self.count_sent(delivered);
         delivered
+    }
+
+    /// One channel as the HTTP API's `GET /channels/{name}` and PHP report it.
+    pub fn channel(&self, name: &str) -> ChannelState {
+        let info = self.channels.info(name);
+        ChannelState {
+            occupied: info.is_some(),
+            subscription_count: info.as_ref().map_or(0, |i| i.subscription_count),
+            user_count: info.and_then(|i| i.user_count),
+            cache: self
+                .channels
+                .cached_event(name)
+                .map(|(frame, ttl)| CachedEvent {
+                    frame: serde_json::from_str(frame.as_str()).unwrap_or(Value::Null),
+                    ttl_seconds: ttl.as_secs(),
+                }),
+        }
+    }
+
+    /// The occupied channels whose names start with `prefix`.
+    pub fn channels(&self, prefix: Option<&str>) -> Vec<(String, ChannelInfo)> {
+        self.channels.list(prefix)
+    }
+
+    /// The users of a presence channel.
+    pub fn presence_users(&self, channel: &str) -> Result<Vec<Value>, UsersError> {
+        if !channel.starts_with("presence-") {
+            return Err(UsersError::NotPresence);
+        }
+        self.channels
+            .presence_users(channel)
+            .ok_or(UsersError::NotFound)
+    }
+
+    /// Closes every socket signed in as `user_id` and, as Reverb does, every socket that
+    /// joined a presence channel as that user. Returns how many sockets were closed.
+    pub fn terminate_user(&self, user_id: &str) -> usize {
+        let mut sockets: HashMap<String, std::sync::Arc<Connection>> = HashMap::new();
+        for connection in self
+            .users
+            .sockets_of(user_id)
+            .into_iter()
+            .chain(self.channels.sockets_of_member(user_id))
+        {
+            sockets.insert(connection.socket_id().to_string(), connection);
+        }
+        for connection in sockets.values() {
+            connection.close(PusherError::Terminated);
+        }
+        sockets.len()
     }
 
     /// Counts one frame received from a client.

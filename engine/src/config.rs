@@ -62,6 +62,25 @@ pub struct AppConfig {
     pub max_message_size: usize,
     /// Who may send client events.
     pub accept_client_events_from: ClientEventsFrom,
+    /// The most distinct users one presence channel may hold; `None` is unlimited.
+    pub max_presence_members: Option<usize>,
+    /// The largest presence `user_info`, in bytes of JSON; `None` is unlimited.
+    pub max_presence_user_info_bytes: Option<usize>,
+    /// How long a cache channel keeps its last event.
+    pub cache_ttl: Duration,
+    /// The per-socket message rate limit; `None` when disabled.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// Reverb's per-socket `rate_limiting` block: at most `max_attempts` messages per `decay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Messages allowed per window.
+    pub max_attempts: u32,
+    /// The window length.
+    pub decay: Duration,
+    /// Close the socket (4301) instead of only rejecting the message.
+    pub terminate_on_limit: bool,
 }
 
 /// Everything the engine needs to run one server.
@@ -137,7 +156,26 @@ impl AppConfig {
             max_connections: app.optional_positive("max_connections")?,
             max_message_size: app.positive("max_message_size", 10_000)?,
             accept_client_events_from: app.client_events_from()?,
+            max_presence_members: app.optional_positive("max_presence_members")?,
+            max_presence_user_info_bytes: app.optional_positive("max_presence_user_info_bytes")?,
+            cache_ttl: Duration::from_secs(app.positive("cache_ttl", 1800)? as u64),
+            rate_limit: RateLimit::from_node(&app.object_or_empty("rate_limiting")?)?,
         })
+    }
+}
+
+impl RateLimit {
+    /// `None` unless `enabled` is true, like Reverb, where a missing block means disabled.
+    fn from_node(block: &Node) -> Result<Option<RateLimit>, ConfigError> {
+        if !block.boolean("enabled", false)? {
+            return Ok(None);
+        }
+        let max_attempts = block.positive("max_attempts", 60)?;
+        Ok(Some(RateLimit {
+            max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
+            decay: Duration::from_secs(block.positive("decay_seconds", 60)? as u64),
+            terminate_on_limit: block.boolean("terminate_on_limit", false)?,
+        }))
     }
 }
 
@@ -316,6 +354,22 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// Booleans as PHP writes them, including `.env` words (`true`, `false`, `1`, `0`).
+    fn boolean(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(false),
+            Some(Value::Number(n)) if n.as_i64() == Some(1) => Ok(true),
+            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "on" | "yes" => Ok(true),
+                "false" | "0" | "off" | "no" | "" => Ok(false),
+                _ => Err(ConfigError::new(&self.key(name), "must be a boolean")),
+            },
+            Some(_) => Err(ConfigError::new(&self.key(name), "must be a boolean")),
+        }
+    }
+
     fn string_list_or(&self, name: &str, default: &[&str]) -> Result<Vec<String>, ConfigError> {
         let key = self.key(name);
         match self.get(name) {
@@ -429,6 +483,26 @@ mod tests {
 
         let err = Config::from_value(&json!({})).unwrap_err();
         assert_eq!(err.key, "apps.apps");
+    }
+
+    #[test]
+    fn rate_limiting_is_off_unless_enabled() {
+        let config = Config::from_value(&minimal()).unwrap();
+        assert_eq!(config.apps[0].rate_limit, None);
+
+        let mut value = minimal();
+        value["apps"]["apps"][0]["rate_limiting"] =
+            json!({"enabled": "true", "max_attempts": 5, "decay_seconds": "2"});
+        let limit = Config::from_value(&value).unwrap().apps[0]
+            .rate_limit
+            .unwrap();
+        assert_eq!(limit.max_attempts, 5);
+        assert_eq!(limit.decay, Duration::from_secs(2));
+        assert!(!limit.terminate_on_limit);
+
+        value["apps"]["apps"][0]["rate_limiting"]["terminate_on_limit"] = json!("maybe");
+        let err = Config::from_value(&value).unwrap_err();
+        assert_eq!(err.key, "apps.apps.0.rate_limiting.terminate_on_limit");
     }
 
     #[test]

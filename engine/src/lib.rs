@@ -14,6 +14,7 @@
 //! - [`state`]: what every task of a running server shares.
 
 pub mod app;
+pub mod auth;
 pub mod channels;
 pub mod config;
 pub mod events;
@@ -21,6 +22,7 @@ pub mod http;
 pub mod protocol;
 pub mod server;
 pub mod state;
+pub mod users;
 pub mod ws;
 
 pub use config::{Config, ConfigError};

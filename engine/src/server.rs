@@ -6,7 +6,7 @@
 //! is idempotent, bounded by a grace period, and does nothing but forget the runtime in a
 //! forked child, where the runtime's threads do not exist.
 
-use crate::app::AppStats;
+use crate::app::{App, AppStats};
 use crate::config::Config;
 use crate::events::{EngineEvent, EventQueue, WaitOutcome};
 use crate::http;
@@ -122,6 +122,14 @@ impl Server {
         self.owner_pid
     }
 
+    /// The app with this id: publish to it, query its channels and users, terminate users.
+    pub fn app(&self, app_id: &str) -> Result<&Arc<App>, UnknownApp> {
+        self.state
+            .apps
+            .by_id(app_id)
+            .ok_or_else(|| UnknownApp(app_id.to_string()))
+    }
+
     /// Publishes an event to channels of an app; returns how many frames were queued.
     pub fn publish(
         &self,
@@ -131,12 +139,9 @@ impl Server {
         data: &str,
         except_socket_id: Option<&str>,
     ) -> Result<usize, UnknownApp> {
-        let app = self
-            .state
-            .apps
-            .by_id(app_id)
-            .ok_or_else(|| UnknownApp(app_id.to_string()))?;
-        Ok(app.publish(channels, event, data, except_socket_id))
+        Ok(self
+            .app(app_id)?
+            .publish(channels, event, data, except_socket_id))
     }
 
     /// Counters per app id.
@@ -203,6 +208,7 @@ fn run(
     grace: Arc<Mutex<Duration>>,
 ) {
     runtime.block_on(async {
+        state.tasks.spawn(sweep_caches(state.clone()));
         match tokio::net::TcpListener::from_std(listener) {
             Ok(listener) => http::serve(listener, state.clone()).await,
             Err(_) => state.shutdown.cancel(),
@@ -212,6 +218,20 @@ fn run(
         let _ = tokio::time::timeout(grace, state.tasks.wait()).await;
     });
     runtime.shutdown_timeout(Duration::from_millis(100));
+}
+
+/// How often expired cache-channel events are dropped.
+const CACHE_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Drops expired cached events of every app until the server stops.
+async fn sweep_caches(state: Arc<ServerState>) {
+    let mut interval = tokio::time::interval(CACHE_SWEEP_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = interval.tick() => state.apps.iter().for_each(|app| app.channels.sweep_cache()),
+        }
+    }
 }
 
 /// Runs `spawn` with the host's signals blocked on this thread, so threads created inside

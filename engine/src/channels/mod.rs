@@ -1,79 +1,193 @@
-//! The channels of one app and who is subscribed to them.
+//! The channels of one app, who is subscribed to them, and fan-out.
 //!
 //! A channel exists while it has subscribers. Publishing serializes a frame once and hands a
-//! shared reference to every subscriber's send queue.
+//! shared reference to every subscriber's send queue. Presence bookkeeping happens under the
+//! same lock as the subscriber list, so `member_added`/`member_removed` are sent exactly once
+//! per user and in order.
+//!
+//! - [`name`]: valid names and channel kinds.
+//! - [`presence`]: presence members, counted per user.
+//! - [`cache`]: the last event of cache channels.
 
+pub mod cache;
+pub mod name;
+pub mod presence;
+
+use crate::protocol::{frames, PusherError};
 use crate::ws::connection::{Connection, Frame, SocketId};
+use cache::EventCache;
 use dashmap::DashMap;
+use presence::{MemberData, Members};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-/// One channel's subscribers, by socket id.
+/// A subscribed socket and, on presence channels, the user it joined as.
+struct Subscriber {
+    connection: Arc<Connection>,
+    member_key: Option<String>,
+}
+
+/// One channel's subscribers and presence members.
 #[derive(Default)]
-pub struct Channel {
-    subscribers: HashMap<SocketId, Arc<Connection>>,
+struct Channel {
+    subscribers: HashMap<SocketId, Subscriber>,
+    members: Members,
+}
+
+impl Channel {
+    /// Queues `frame` for every subscriber except `except`; returns how many got it.
+    fn broadcast(&self, frame: &Frame, except: Option<&str>) -> usize {
+        self.subscribers
+            .iter()
+            .filter(|(id, _)| Some(id.as_ref()) != except)
+            .filter(|(_, subscriber)| subscriber.connection.send(frame.clone()))
+            .count()
+    }
+
+    /// Removes a subscriber; on presence channels, tells the others when its user is gone.
+    fn remove(&mut self, name: &str, socket_id: &str) -> Option<Value> {
+        let subscriber = self.subscribers.remove(socket_id)?;
+        let key = subscriber.member_key?;
+        let user_id = self.members.leave(&key)?;
+        self.broadcast(&Frame::from(frames::member_removed(name, &user_id)), None);
+        Some(user_id)
+    }
 }
 
 /// What a subscribe changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscribed {
     /// The channel did not exist before this subscriber.
     pub channel_created: bool,
+    /// The `subscription_succeeded` payload: `{}`, or the member list on presence channels.
+    pub payload: String,
 }
 
 /// What an unsubscribe changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Unsubscribed {
     /// The subscriber was the last one and the channel is gone.
     pub channel_removed: bool,
+    /// The user whose last socket left, on presence channels.
+    pub member_removed: Option<Value>,
+}
+
+/// A channel as the HTTP API and PHP report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelInfo {
+    /// Sockets subscribed.
+    pub subscription_count: usize,
+    /// Distinct users, on presence channels.
+    pub user_count: Option<usize>,
 }
 
 /// All channels of one app.
-#[derive(Default)]
 pub struct ChannelRegistry {
     channels: DashMap<String, Channel>,
+    cache: EventCache,
 }
 
 impl ChannelRegistry {
-    /// Adds `connection` to `name`, creating the channel if needed. Subscribing twice is fine.
-    pub fn subscribe(&self, name: &str, connection: &Arc<Connection>) -> Subscribed {
+    /// An empty registry whose cache channels keep their last event for `cache_ttl`.
+    pub fn new(cache_ttl: Duration) -> ChannelRegistry {
+        ChannelRegistry {
+            channels: DashMap::new(),
+            cache: EventCache::new(cache_ttl),
+        }
+    }
+
+    /// Adds `connection` to `name`, as `member` on presence channels. A socket that
+    /// subscribes again replaces its earlier subscription. `max_members` refuses new users
+    /// on a full presence channel, leaving nothing behind.
+    pub fn subscribe(
+        &self,
+        name: &str,
+        connection: &Arc<Connection>,
+        member: Option<&MemberData>,
+        max_members: Option<usize>,
+    ) -> Result<Subscribed, PusherError> {
         let mut channel_created = false;
         let mut channel = self.channels.entry(name.to_string()).or_insert_with(|| {
             channel_created = true;
             Channel::default()
         });
-        channel
-            .subscribers
-            .insert(connection.socket_id().clone(), connection.clone());
-        Subscribed { channel_created }
+        channel.remove(name, connection.socket_id());
+        if let (Some(member), Some(limit)) = (member, max_members) {
+            if !channel.members.contains(&member.key) && channel.members.len() >= limit {
+                let empty = channel.subscribers.is_empty();
+                drop(channel);
+                if empty {
+                    self.channels
+                        .remove_if(name, |_, c| c.subscribers.is_empty());
+                }
+                return Err(PusherError::PresenceChannelFull { limit });
+            }
+        }
+        if let Some(member) = member {
+            if channel.members.join(member) {
+                let added = Frame::from(frames::member_added(name, &member.channel_data));
+                channel.broadcast(&added, None);
+            }
+        }
+        channel.subscribers.insert(
+            connection.socket_id().clone(),
+            Subscriber {
+                connection: connection.clone(),
+                member_key: member.map(|m| m.key.clone()),
+            },
+        );
+        let payload = match member {
+            Some(_) => channel.members.snapshot(),
+            None => "{}".to_string(),
+        };
+        Ok(Subscribed {
+            channel_created,
+            payload,
+        })
     }
 
     /// Removes a socket from `name`; `None` when it was not subscribed.
     pub fn unsubscribe(&self, name: &str, socket_id: &str) -> Option<Unsubscribed> {
-        let now_empty = {
+        let (member_removed, now_empty) = {
             let mut channel = self.channels.get_mut(name)?;
-            channel.subscribers.remove(socket_id)?;
-            channel.subscribers.is_empty()
+            if !channel.subscribers.contains_key(socket_id) {
+                return None;
+            }
+            let member_removed = channel.remove(name, socket_id);
+            (member_removed, channel.subscribers.is_empty())
         };
         let channel_removed = now_empty
             && self
                 .channels
                 .remove_if(name, |_, c| c.subscribers.is_empty())
                 .is_some();
-        Some(Unsubscribed { channel_removed })
+        Some(Unsubscribed {
+            channel_removed,
+            member_removed,
+        })
     }
 
-    /// Sends `frame` to every subscriber of `name` except `except`; returns how many got it.
+    /// Sends `frame` to every subscriber of `name` except `except`, and keeps it as the last
+    /// event of cache channels; returns how many subscribers got it.
     pub fn publish(&self, name: &str, frame: &Frame, except: Option<&str>) -> usize {
-        let Some(channel) = self.channels.get(name) else {
-            return 0;
-        };
-        channel
-            .subscribers
-            .iter()
-            .filter(|(id, _)| Some(id.as_ref()) != except)
-            .filter(|(_, connection)| connection.send(frame.clone()))
-            .count()
+        if name::is_cached(name) {
+            self.cache.store(name, frame);
+        }
+        self.channels
+            .get(name)
+            .map_or(0, |channel| channel.broadcast(frame, except))
+    }
+
+    /// The last event published to a cache channel and how long it stays cached.
+    pub fn cached_event(&self, name: &str) -> Option<(Frame, Duration)> {
+        self.cache.get(name)
+    }
+
+    /// Drops expired cached events.
+    pub fn sweep_cache(&self) {
+        self.cache.sweep();
     }
 
     /// How many channels have subscribers.
@@ -86,10 +200,49 @@ impl ChannelRegistry {
         self.channels.is_empty()
     }
 
-    /// How many sockets are subscribed to `name`.
-    pub fn subscription_count(&self, name: &str) -> usize {
+    /// One channel's counts, or `None` when nobody is subscribed.
+    pub fn info(&self, name: &str) -> Option<ChannelInfo> {
         self.channels
             .get(name)
-            .map_or(0, |channel| channel.subscribers.len())
+            .map(|channel| info_of(name, &channel))
+    }
+
+    /// Every occupied channel whose name starts with `prefix`, sorted by name.
+    pub fn list(&self, prefix: Option<&str>) -> Vec<(String, ChannelInfo)> {
+        let mut channels: Vec<(String, ChannelInfo)> = self
+            .channels
+            .iter()
+            .filter(|entry| prefix.is_none_or(|p| entry.key().starts_with(p)))
+            .map(|entry| (entry.key().clone(), info_of(entry.key(), entry.value())))
+            .collect();
+        channels.sort_by(|a, b| a.0.cmp(&b.0));
+        channels
+    }
+
+    /// The user ids of a presence channel, or `None` when nobody is subscribed.
+    pub fn presence_users(&self, name: &str) -> Option<Vec<Value>> {
+        self.channels.get(name).map(|channel| channel.members.ids())
+    }
+
+    /// Every socket that joined a presence channel as the user `key`.
+    pub fn sockets_of_member(&self, key: &str) -> Vec<Arc<Connection>> {
+        self.channels
+            .iter()
+            .flat_map(|channel| {
+                channel
+                    .subscribers
+                    .values()
+                    .filter(|s| s.member_key.as_deref() == Some(key))
+                    .map(|s| s.connection.clone())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+fn info_of(name: &str, channel: &Channel) -> ChannelInfo {
+    ChannelInfo {
+        subscription_count: channel.subscribers.len(),
+        user_count: name.starts_with("presence-").then(|| channel.members.len()),
     }
 }

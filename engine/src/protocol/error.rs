@@ -17,8 +17,15 @@ pub enum PusherError {
     Unauthorized,
     /// 4009: a client event on a channel the sender is not subscribed to.
     NotAMember,
+    /// 4009: the server terminated the user's connections.
+    Terminated,
     /// 4100: the socket could not keep up with the frames sent to it.
     OverCapacity,
+    /// 4100: a presence channel already has the app's `max_presence_members` users.
+    PresenceChannelFull {
+        /// The configured limit.
+        limit: usize,
+    },
     /// 4200: a frame that is not a valid Pusher message; the text says what was wrong.
     InvalidMessage(String),
     /// 4200: the server is shutting down; clients reconnect at once.
@@ -27,6 +34,13 @@ pub enum PusherError {
     PongNotReceived,
     /// 4301: the app does not accept client events.
     ClientEventsDisabled,
+    /// 4301: the socket sent more messages than the app's `rate_limiting` allows.
+    RateLimited {
+        /// Whether the socket is closed (`terminate_on_limit`).
+        terminate: bool,
+    },
+    /// 4302: a sign-in's watchlist has more than 100 user ids; only the first 100 count.
+    WatchlistTooLong,
 }
 
 impl PusherError {
@@ -35,29 +49,46 @@ impl PusherError {
         match self {
             PusherError::ApplicationDoesNotExist => 4001,
             PusherError::OverConnectionQuota => 4004,
-            PusherError::OriginNotAllowed | PusherError::Unauthorized | PusherError::NotAMember => {
-                4009
-            }
-            PusherError::OverCapacity => 4100,
+            PusherError::OriginNotAllowed
+            | PusherError::Unauthorized
+            | PusherError::NotAMember
+            | PusherError::Terminated => 4009,
+            PusherError::OverCapacity | PusherError::PresenceChannelFull { .. } => 4100,
             PusherError::InvalidMessage(_) | PusherError::ServerShuttingDown => 4200,
             PusherError::PongNotReceived => 4201,
-            PusherError::ClientEventsDisabled => 4301,
+            PusherError::ClientEventsDisabled | PusherError::RateLimited { .. } => 4301,
+            PusherError::WatchlistTooLong => 4302,
         }
     }
 
     /// The human-readable message sent with the code.
-    pub fn message(&self) -> &str {
+    pub fn message(&self) -> String {
+        match self {
+            PusherError::PresenceChannelFull { limit } => format!(
+                "The presence channel is full: it already has {limit} members (max_presence_members)"
+            ),
+            other => other.static_message().to_string(),
+        }
+    }
+
+    fn static_message(&self) -> &str {
         match self {
             PusherError::ApplicationDoesNotExist => "Application does not exist",
             PusherError::OverConnectionQuota => "Application is over connection quota",
             PusherError::OriginNotAllowed => "Origin not allowed",
             PusherError::Unauthorized => "Connection is unauthorized",
             PusherError::NotAMember => "The client is not a member of the specified channel.",
+            PusherError::Terminated => "Connection terminated by the server",
             PusherError::OverCapacity => "Connection closed: the client could not keep up",
+            PusherError::PresenceChannelFull { .. } => "The presence channel is full",
             PusherError::InvalidMessage(detail) => detail,
             PusherError::ServerShuttingDown => "Server is shutting down",
             PusherError::PongNotReceived => "Pong reply not received in time",
             PusherError::ClientEventsDisabled => "The app does not have client messaging enabled.",
+            PusherError::RateLimited { .. } => "Rate limit exceeded",
+            PusherError::WatchlistTooLong => {
+                "Watchlist limit exceeded: only the first 100 user ids are watched"
+            }
         }
     }
 
@@ -71,6 +102,8 @@ impl PusherError {
                 | PusherError::OverCapacity
                 | PusherError::ServerShuttingDown
                 | PusherError::PongNotReceived
+                | PusherError::Terminated
+                | PusherError::RateLimited { terminate: true }
         )
     }
 }

@@ -65,20 +65,78 @@ pub fn channel_event(event: &str, channel: &str, data: &str) -> String {
     frame(event, Some(data), Some(channel))
 }
 
-/// A client event relayed to the channel's other members; `data` stays a JSON object.
-pub fn client_event(event: &str, channel: &str, data: &serde_json::Value) -> String {
+/// A client event relayed to the channel's other members; `data` stays a JSON object, and
+/// `user_id` names the sender on presence channels.
+pub fn client_event(
+    event: &str,
+    channel: &str,
+    data: &serde_json::Value,
+    user_id: Option<&serde_json::Value>,
+) -> String {
     #[derive(Serialize)]
     struct ClientEventFrame<'a> {
         event: &'a str,
         channel: &'a str,
         data: &'a serde_json::Value,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user_id: Option<&'a serde_json::Value>,
     }
     serde_json::to_string(&ClientEventFrame {
         event,
         channel,
         data,
+        user_id,
     })
     .expect("a JSON value always serializes")
+}
+
+/// Tells a presence channel's members that a user joined; `channel_data` is the joiner's.
+pub fn member_added(channel: &str, channel_data: &str) -> String {
+    frame(
+        "pusher_internal:member_added",
+        Some(channel_data),
+        Some(channel),
+    )
+}
+
+/// Tells a presence channel's members that a user's last socket left.
+pub fn member_removed(channel: &str, user_id: &serde_json::Value) -> String {
+    let data = serde_json::json!({ "user_id": user_id });
+    frame(
+        "pusher_internal:member_removed",
+        Some(&data.to_string()),
+        Some(channel),
+    )
+}
+
+/// Tells a new subscriber of a cache channel that nothing is cached.
+pub fn cache_miss(channel: &str) -> String {
+    frame("pusher:cache_miss", None, Some(channel))
+}
+
+/// Confirms a user sign-in; pusher-js reads the user data back from it.
+pub fn signin_success(user_data: &str) -> String {
+    let data = serde_json::json!({ "user_data": user_data });
+    frame("pusher:signin_success", Some(&data.to_string()), None)
+}
+
+/// Watchlist changes as pusher-js's `user.watchlist` expects them: one entry per
+/// `online`/`offline` list, skipping empty ones.
+pub fn watchlist_events(online: &[String], offline: &[String]) -> Option<String> {
+    let events: Vec<serde_json::Value> = [("online", online), ("offline", offline)]
+        .into_iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(name, ids)| serde_json::json!({"name": name, "user_ids": ids}))
+        .collect();
+    if events.is_empty() {
+        return None;
+    }
+    let data = serde_json::json!({ "events": events });
+    Some(frame(
+        "pusher_internal:watchlist_events",
+        Some(&data.to_string()),
+        None,
+    ))
 }
 
 #[cfg(test)]
@@ -98,6 +156,27 @@ mod tests {
         assert_eq!(
             error(&PusherError::ApplicationDoesNotExist),
             r#"{"event":"pusher:error","data":"{\"code\":4001,\"message\":\"Application does not exist\"}"}"#
+        );
+    }
+
+    #[test]
+    fn presence_and_user_frames_match_what_pusher_js_parses() {
+        assert_eq!(
+            member_removed("presence-a", &serde_json::json!(3)),
+            r#"{"event":"pusher_internal:member_removed","data":"{\"user_id\":3}","channel":"presence-a"}"#
+        );
+        assert_eq!(
+            cache_miss("cache-a"),
+            r#"{"event":"pusher:cache_miss","channel":"cache-a"}"#
+        );
+        assert_eq!(
+            signin_success(r#"{"id":"1"}"#),
+            r#"{"event":"pusher:signin_success","data":"{\"user_data\":\"{\\\"id\\\":\\\"1\\\"}\"}"}"#
+        );
+        assert_eq!(watchlist_events(&[], &[]), None);
+        assert_eq!(
+            watchlist_events(&["2".into()], &[]).unwrap(),
+            r#"{"event":"pusher_internal:watchlist_events","data":"{\"events\":[{\"name\":\"online\",\"user_ids\":[\"2\"]}]}"}"#
         );
     }
 

@@ -25,6 +25,13 @@ pub enum ClientMessage {
         /// The presence member's JSON (`{"user_id":..,"user_info":..}`), signed with `auth`.
         channel_data: Option<String>,
     },
+    /// `pusher:signin`: authenticate the socket as a user.
+    Signin {
+        /// `key:signature` over `socket_id::user::user_data`.
+        auth: Option<String>,
+        /// The user's JSON (`{"id":"..","user_info":..,"watchlist":[..]}`), as signed.
+        user_data: String,
+    },
     /// `pusher:unsubscribe` from a channel.
     Unsubscribe {
         /// The channel name.
@@ -61,6 +68,7 @@ impl ClientMessage {
             ClientMessage::Pong => "pusher:pong",
             ClientMessage::Subscribe { .. } => "pusher:subscribe",
             ClientMessage::Unsubscribe { .. } => "pusher:unsubscribe",
+            ClientMessage::Signin { .. } => "pusher:signin",
             ClientMessage::ClientEvent { event, .. } | ClientMessage::Ignored { event, .. } => {
                 event
             }
@@ -70,7 +78,7 @@ impl ClientMessage {
     /// The channel the message is about, when it names one.
     pub fn channel(&self) -> Option<&str> {
         match self {
-            ClientMessage::Ping | ClientMessage::Pong => None,
+            ClientMessage::Ping | ClientMessage::Pong | ClientMessage::Signin { .. } => None,
             ClientMessage::Subscribe { channel, .. }
             | ClientMessage::Unsubscribe { channel }
             | ClientMessage::ClientEvent { channel, .. }
@@ -100,6 +108,13 @@ impl ClientMessage {
                     channel: required_string(&mut data, "channel")?,
                     auth: optional_string(&mut data, "auth")?,
                     channel_data: optional_string(&mut data, "channel_data")?,
+                })
+            }
+            "pusher:signin" => {
+                let mut data = object(data, "pusher:signin")?;
+                Ok(ClientMessage::Signin {
+                    auth: optional_string(&mut data, "auth")?,
+                    user_data: required_string(&mut data, "user_data")?,
                 })
             }
             "pusher:unsubscribe" => {

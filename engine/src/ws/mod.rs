@@ -6,16 +6,22 @@
 
 pub mod connection;
 pub mod origin;
+pub mod rate_limit;
 
 use crate::app::{App, ConnectionSlot};
+use crate::auth;
+use crate::channels::name::{Access, ChannelKind};
+use crate::channels::presence::MemberData;
 use crate::config::ClientEventsFrom;
 use crate::events::EngineEvent;
 use crate::protocol::{frames, ClientMessage, PusherError};
 use crate::state::ServerState;
+use crate::users::MAX_WATCHLIST;
 use connection::{new_socket_id, Connection, Frame};
 use futures_util::{SinkExt, StreamExt};
+use rate_limit::RateLimiter;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -65,12 +71,15 @@ pub async fn serve<S>(
         return reject(ws, PusherError::OverConnectionQuota).await;
     };
     let (connection, outbound) = Connection::new(new_socket_id(), state.send_queue_size);
+    let rate_limiter = app.config.rate_limit.map(RateLimiter::new);
     let mut socket = Socket {
         ws,
         app,
         state,
         connection,
-        subscriptions: HashSet::new(),
+        subscriptions: HashMap::new(),
+        user: None,
+        rate_limiter,
         last_seen: Instant::now(),
         pinged: false,
         uses_control_frames: false,
@@ -85,7 +94,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     if ws.send(Message::text(frames::error(&error))).await.is_ok() {
-        close_gracefully(&mut ws, error.code(), error.message()).await;
+        close_gracefully(&mut ws, error.code(), &error.message()).await;
     }
 }
 
@@ -110,6 +119,33 @@ fn flow_of(result: Result<(), WsError>) -> Flow {
     }
 }
 
+/// Reads a sign-in's `user_data`: a JSON object with a non-empty string `id` and an optional
+/// `watchlist` of user ids.
+fn parse_user_data(user_data: &str) -> Result<(String, Vec<String>), PusherError> {
+    let invalid =
+        |detail: &str| PusherError::InvalidMessage(format!("Invalid user_data: {detail}"));
+    let Ok(Value::Object(data)) = serde_json::from_str::<Value>(user_data) else {
+        return Err(invalid("it must be a JSON object"));
+    };
+    let id = match data.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => id.clone(),
+        _ => return Err(invalid("\"id\" must be a non-empty string")),
+    };
+    let watchlist = match data.get("watchlist") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .map(|id| match id {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                _ => Err(invalid("\"watchlist\" must list user ids")),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(invalid("\"watchlist\" must be an array")),
+    };
+    Ok((id, watchlist))
+}
+
 /// What woke the socket task.
 enum Wakeup {
     Incoming(Option<Result<Message, WsError>>),
@@ -125,12 +161,21 @@ enum Flow {
     Stop,
 }
 
+/// The user a socket signed in as, and the users it watches.
+struct SignedIn {
+    id: String,
+    watchlist: Vec<String>,
+}
+
 struct Socket<S> {
     ws: WebSocketStream<S>,
     app: Arc<App>,
     state: Arc<ServerState>,
     connection: Arc<Connection>,
-    subscriptions: HashSet<String>,
+    /// Channels this socket is subscribed to, with the user id it joined presence ones as.
+    subscriptions: HashMap<String, Option<Value>>,
+    user: Option<SignedIn>,
+    rate_limiter: Option<RateLimiter>,
     last_seen: Instant,
     pinged: bool,
     uses_control_frames: bool,
@@ -156,6 +201,7 @@ where
             self.report(|app_id, socket_id| EngineEvent::ConnectionClosed { app_id, socket_id });
         }
         self.leave_all_channels();
+        self.sign_out();
     }
 
     async fn serve_until_closed(&mut self, outbound: &mut mpsc::Receiver<Frame>) {
@@ -224,6 +270,14 @@ where
 
     async fn on_text(&mut self, text: &str) -> Flow {
         self.app.count_received();
+        if let Some(limiter) = &mut self.rate_limiter {
+            if !limiter.allow() {
+                let terminate = limiter.terminates();
+                return self
+                    .send_error(PusherError::RateLimited { terminate })
+                    .await;
+            }
+        }
         let message = match ClientMessage::parse(text) {
             Ok(message) => message,
             Err(error) => return self.send_error(error).await,
@@ -233,7 +287,12 @@ where
         let handled = match message {
             ClientMessage::Ping => self.write(frames::pong()).await.map_err(|_| None),
             ClientMessage::Pong | ClientMessage::Ignored { .. } => Ok(()),
-            ClientMessage::Subscribe { channel, .. } => self.subscribe(channel).await,
+            ClientMessage::Subscribe {
+                channel,
+                auth,
+                channel_data,
+            } => self.subscribe(channel, auth, channel_data).await,
+            ClientMessage::Signin { auth, user_data } => self.sign_in(auth, user_data).await,
             ClientMessage::Unsubscribe { channel } => {
                 self.unsubscribe(&channel);
                 Ok(())
@@ -260,12 +319,22 @@ where
         }
     }
 
-    /// Subscribes to a channel. `Err(None)` means the socket broke while answering.
-    async fn subscribe(&mut self, channel: String) -> Result<(), Option<PusherError>> {
-        if channel.starts_with("private-") || channel.starts_with("presence-") {
-            return Err(Some(PusherError::Unauthorized));
-        }
-        let outcome = self.app.channels.subscribe(&channel, &self.connection);
+    /// Subscribes to a channel once its auth checks out. `Err(None)` means the socket broke
+    /// while answering.
+    async fn subscribe(
+        &mut self,
+        channel: String,
+        auth: Option<String>,
+        channel_data: Option<String>,
+    ) -> Result<(), Option<PusherError>> {
+        let kind = ChannelKind::of(&channel)?;
+        let member = self.authorize(&channel, &kind, auth.as_deref(), channel_data.as_deref())?;
+        let outcome = self.app.channels.subscribe(
+            &channel,
+            &self.connection,
+            member.as_ref(),
+            self.app.config.max_presence_members,
+        )?;
         if outcome.channel_created {
             let name = channel.clone();
             self.report(|app_id, _| EngineEvent::ChannelCreated {
@@ -273,24 +342,113 @@ where
                 channel: name,
             });
         }
-        let succeeded = frames::subscription_succeeded(&channel, "{}");
-        self.subscriptions.insert(channel.clone());
+        self.subscriptions
+            .insert(channel.clone(), member.map(|m| m.user_id));
+        let name = channel.clone();
         self.report(|app_id, socket_id| EngineEvent::Subscribed {
             app_id,
             socket_id,
-            channel,
+            channel: name,
         });
-        self.write(succeeded).await.map_err(|_| None)
+        self.write(frames::subscription_succeeded(&channel, &outcome.payload))
+            .await
+            .map_err(|_| None)?;
+        if kind.cached {
+            let sent = match self.app.channels.cached_event(&channel) {
+                Some((frame, _)) => {
+                    self.app.count_sent(1);
+                    self.ws.send(Message::Text(frame)).await
+                }
+                None => self.write(frames::cache_miss(&channel)).await,
+            };
+            sent.map_err(|_| None)?;
+        }
+        Ok(())
+    }
+
+    /// Checks who may subscribe to `channel`; returns the presence member to join as.
+    fn authorize(
+        &self,
+        channel: &str,
+        kind: &ChannelKind,
+        auth: Option<&str>,
+        channel_data: Option<&str>,
+    ) -> Result<Option<MemberData>, PusherError> {
+        let socket_id = self.connection.socket_id();
+        let config = &self.app.config;
+        match &kind.access {
+            Access::Public => Ok(None),
+            Access::Private => auth::verify_channel(config, socket_id, channel, channel_data, auth)
+                .then_some(None)
+                .ok_or(PusherError::Unauthorized),
+            Access::Presence => {
+                if !auth::verify_channel(config, socket_id, channel, channel_data, auth) {
+                    return Err(PusherError::Unauthorized);
+                }
+                MemberData::parse(channel_data, config.max_presence_user_info_bytes).map(Some)
+            }
+            Access::ServerToUser(user_id) => match &self.user {
+                Some(user) if &user.id == user_id => Ok(None),
+                _ => Err(PusherError::Unauthorized),
+            },
+        }
+    }
+
+    /// Signs the socket in as a user (`pusher:signin`) and starts its watchlist.
+    async fn sign_in(
+        &mut self,
+        auth: Option<String>,
+        user_data: String,
+    ) -> Result<(), Option<PusherError>> {
+        let socket_id = self.connection.socket_id().clone();
+        if !auth::verify_user(&self.app.config, &socket_id, &user_data, auth.as_deref()) {
+            return Err(Some(PusherError::Unauthorized));
+        }
+        let (id, mut watchlist) = parse_user_data(&user_data)?;
+        if let Some(current) = &self.user {
+            if current.id != id {
+                return Err(Some(PusherError::Unauthorized));
+            }
+            return self
+                .write(frames::signin_success(&user_data))
+                .await
+                .map_err(|_| None);
+        }
+        let watchlist_too_long = watchlist.len() > MAX_WATCHLIST;
+        watchlist.truncate(MAX_WATCHLIST);
+        self.app.users.sign_in(&id, &self.connection);
+        let (online, offline) = self.app.users.watch(&self.connection, &watchlist);
+        self.user = Some(SignedIn { id, watchlist });
+        self.write(frames::signin_success(&user_data))
+            .await
+            .map_err(|_| None)?;
+        if watchlist_too_long {
+            self.write(frames::error(&PusherError::WatchlistTooLong))
+                .await
+                .map_err(|_| None)?;
+        }
+        if let Some(frame) = frames::watchlist_events(&online, &offline) {
+            self.write(frame).await.map_err(|_| None)?;
+        }
+        Ok(())
+    }
+
+    fn sign_out(&mut self) {
+        if let Some(user) = self.user.take() {
+            let socket_id = self.connection.socket_id();
+            self.app.users.sign_out(&user.id, socket_id);
+            self.app.users.unwatch(socket_id, &user.watchlist);
+        }
     }
 
     fn unsubscribe(&mut self, channel: &str) {
-        if self.subscriptions.remove(channel) {
+        if self.subscriptions.remove(channel).is_some() {
             self.leave(channel);
         }
     }
 
     fn leave_all_channels(&mut self) {
-        for channel in std::mem::take(&mut self.subscriptions) {
+        for channel in std::mem::take(&mut self.subscriptions).into_keys() {
             self.leave(&channel);
         }
     }
@@ -322,14 +480,16 @@ where
         channel: &str,
         data: &Value,
     ) -> Result<(), Option<PusherError>> {
+        let membership = self.subscriptions.get(channel);
         match self.app.config.accept_client_events_from {
             ClientEventsFrom::None => return Err(Some(PusherError::ClientEventsDisabled)),
-            ClientEventsFrom::Members if !self.subscriptions.contains(channel) => {
+            ClientEventsFrom::Members if membership.is_none() => {
                 return Err(Some(PusherError::NotAMember))
             }
             ClientEventsFrom::Members | ClientEventsFrom::All => {}
         }
-        let frame = Frame::from(frames::client_event(event, channel, data));
+        let user_id = membership.and_then(Option::as_ref);
+        let frame = Frame::from(frames::client_event(event, channel, data, user_id));
         let delivered =
             self.app
                 .channels
@@ -384,7 +544,7 @@ where
 
     async fn fail(&mut self, error: PusherError) -> Flow {
         match self.write(frames::error(&error)).await {
-            Ok(()) => Flow::Close(error.code(), error.message().to_string()),
+            Ok(()) => Flow::Close(error.code(), error.message()),
             Err(_) => Flow::Stop,
         }
     }

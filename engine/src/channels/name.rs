@@ -1,0 +1,146 @@
+//! Channel names: what is allowed, and which kind of channel a name denotes.
+//!
+//! Names follow Pusher: at most 164 characters from `A-Z a-z 0-9 _ - = @ , . ;`, with `#`
+//! reserved for `#server-to-user-{id}`. The prefix decides the kind, with the hyphen, as
+//! pusher-js decides it.
+
+use crate::protocol::PusherError;
+
+/// The longest channel name Pusher allows, prefix included.
+pub const MAX_LENGTH: usize = 164;
+
+/// The prefix of the channel a signed-in user's server-to-user events arrive on.
+pub const SERVER_TO_USER_PREFIX: &str = "#server-to-user-";
+
+/// Who may subscribe to a channel and what subscribing involves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// A socket with a valid auth signature (`private-`, `private-encrypted-`).
+    Private,
+    /// A socket with a valid auth signature over its member data (`presence-`).
+    Presence,
+    /// Only sockets signed in as this user (`#server-to-user-{id}`).
+    ServerToUser(String),
+}
+
+/// A validated channel name's kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelKind {
+    /// Who may subscribe.
+    pub access: Access,
+    /// Whether the channel keeps its last event for new subscribers.
+    pub cached: bool,
+}
+
+impl ChannelKind {
+    /// Validates `name` and tells its kind; an invalid name is a 4200 error that says why.
+    pub fn of(name: &str) -> Result<ChannelKind, PusherError> {
+        if name.is_empty() {
+            return Err(invalid(name, "must not be empty"));
+        }
+        if name.chars().count() > MAX_LENGTH {
+            return Err(invalid(name, "is longer than 164 characters"));
+        }
+        if let Some(user_id) = name.strip_prefix(SERVER_TO_USER_PREFIX) {
+            if user_id.is_empty() {
+                return Err(invalid(name, "names no user"));
+            }
+            return Ok(ChannelKind {
+                access: Access::ServerToUser(user_id.to_string()),
+                cached: false,
+            });
+        }
+        if let Some(bad) = name.chars().find(|c| !is_allowed(*c)) {
+            return Err(invalid(
+                name,
+                &format!("contains '{bad}'; allowed are A-Z a-z 0-9 _ - = @ , . ;"),
+            ));
+        }
+        let access = if name.starts_with("presence-") {
+            Access::Presence
+        } else if name.starts_with("private-") {
+            Access::Private
+        } else {
+            Access::Public
+        };
+        Ok(ChannelKind {
+            access,
+            cached: is_cached(name),
+        })
+    }
+
+    /// Whether this is a presence channel.
+    pub fn is_presence(&self) -> bool {
+        self.access == Access::Presence
+    }
+}
+
+/// Whether a channel keeps its last event (`cache-`, `private-cache-`,
+/// `private-encrypted-cache-`, `presence-cache-`); cheap enough for every publish.
+pub fn is_cached(name: &str) -> bool {
+    let rest = name
+        .strip_prefix("presence-")
+        .or_else(|| name.strip_prefix("private-encrypted-"))
+        .or_else(|| name.strip_prefix("private-"))
+        .unwrap_or(name);
+    rest.starts_with("cache-")
+}
+
+fn is_allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-=@,.;".contains(c)
+}
+
+fn invalid(name: &str, problem: &str) -> PusherError {
+    let shown: String = name.chars().take(40).collect();
+    PusherError::InvalidMessage(format!("Invalid channel name \"{shown}\": it {problem}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(name: &str) -> ChannelKind {
+        ChannelKind::of(name).unwrap()
+    }
+
+    #[test]
+    fn prefixes_decide_access_and_caching() {
+        assert_eq!(kind("news").access, Access::Public);
+        assert_eq!(kind("private-a").access, Access::Private);
+        assert_eq!(kind("private-encrypted-a").access, Access::Private);
+        assert_eq!(kind("presence-a").access, Access::Presence);
+        assert_eq!(kind("privatefoo").access, Access::Public);
+        for cached in [
+            "cache-a",
+            "private-cache-a",
+            "private-encrypted-cache-a",
+            "presence-cache-a",
+        ] {
+            assert!(kind(cached).cached, "{cached}");
+        }
+        assert!(!kind("news-cache-a").cached);
+        assert_eq!(
+            kind("#server-to-user-42").access,
+            Access::ServerToUser("42".into())
+        );
+    }
+
+    #[test]
+    fn bad_names_are_4200_with_a_reason() {
+        for bad in [
+            "",
+            "has space",
+            "#other",
+            "emoji-\u{1F600}",
+            &"a".repeat(165),
+        ] {
+            let err = ChannelKind::of(bad).unwrap_err();
+            assert_eq!(err.code(), 4200, "{bad}");
+            assert!(err.message().starts_with("Invalid channel name"), "{bad}");
+        }
+        assert!(ChannelKind::of(&"a".repeat(164)).is_ok());
+        assert!(ChannelKind::of("a_b-c=d@e,f.g;h").is_ok());
+    }
+}
