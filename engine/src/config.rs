@@ -70,6 +70,10 @@ pub struct AppConfig {
     pub cache_ttl: Duration,
     /// The per-socket message rate limit; `None` when disabled.
     pub rate_limit: Option<RateLimit>,
+    /// The most channels one HTTP API event may name; `None` is unlimited (like Reverb).
+    pub max_channels_per_event: Option<usize>,
+    /// The most events one HTTP API batch may hold; `None` is unlimited (like Reverb).
+    pub max_events_per_batch: Option<usize>,
 }
 
 /// Reverb's per-socket `rate_limiting` block: at most `max_attempts` messages per `decay`.
@@ -96,6 +100,9 @@ pub struct Config {
     pub hostname: Option<String>,
     /// The largest HTTP request (headers and body) the server buffers, in bytes.
     pub max_request_size: usize,
+    /// How far an HTTP API request's `auth_timestamp` may be from the server's clock;
+    /// `None` (configured as 0) turns the check off.
+    pub timestamp_window: Option<Duration>,
     /// Tokio worker threads; defaults to the number of cores.
     pub workers: usize,
     /// How many engine events wait for PHP before the oldest are dropped.
@@ -136,6 +143,10 @@ impl Config {
             path: normalise_path(&server.string_or("path", "")?),
             hostname: server.optional_string("hostname")?,
             max_request_size: server.positive("max_request_size", 10_000)?,
+            timestamp_window: match server.non_negative("timestamp_window", 600)? {
+                0 => None,
+                seconds => Some(Duration::from_secs(seconds)),
+            },
             workers: server.positive("workers", default_workers)?,
             event_queue_size: server.positive("event_queue_size", 10_000)?,
             send_queue_size: server.positive("send_queue_size", 1_000)?,
@@ -160,6 +171,8 @@ impl AppConfig {
             max_presence_user_info_bytes: app.optional_positive("max_presence_user_info_bytes")?,
             cache_ttl: Duration::from_secs(app.positive("cache_ttl", 1800)? as u64),
             rate_limit: RateLimit::from_node(&app.object_or_empty("rate_limiting")?)?,
+            max_channels_per_event: app.optional_positive("max_channels_per_event")?,
+            max_events_per_batch: app.optional_positive("max_events_per_batch")?,
         })
     }
 }
@@ -339,6 +352,15 @@ impl<'a> Node<'a> {
                 &self.key(name),
                 format!("must be greater than 0, got {n}"),
             )),
+        }
+    }
+
+    fn non_negative(&self, name: &str, default: u64) -> Result<u64, ConfigError> {
+        match self.integer(name)? {
+            None => Ok(default),
+            Some(n) => u64::try_from(n).map_err(|_| {
+                ConfigError::new(&self.key(name), format!("must be 0 or more, got {n}"))
+            }),
         }
     }
 

@@ -1,16 +1,18 @@
 //! The one listener: HTTP/1.1 with keep-alive, the WebSocket upgrade on `/app/{key}` and `/up`,
 //! all under the configured path prefix.
 
+mod api;
 mod response;
 mod websocket;
 
+pub use response::Reply;
+
 use crate::state::ServerState;
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
+use hyper::header::UPGRADE;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -44,7 +46,7 @@ async fn serve_connection(stream: TcpStream, state: Arc<ServerState>) {
     let service_state = state.clone();
     let service = service_fn(move |request| {
         let state = service_state.clone();
-        async move { Ok::<_, Infallible>(route(request, state)) }
+        async move { Ok::<_, Infallible>(route(request, state).await) }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -61,13 +63,22 @@ async fn serve_connection(stream: TcpStream, state: Arc<ServerState>) {
     }
 }
 
-fn route(request: Request<Incoming>, state: Arc<ServerState>) -> Response<Full<Bytes>> {
+async fn route(request: Request<Incoming>, state: Arc<ServerState>) -> Reply {
     let path = request.uri().path().to_string();
     let Some(route) = path.strip_prefix(state.config.path.as_str()) else {
         return response::not_found();
     };
     if let Some(key) = route.strip_prefix("/app/").filter(|key| !key.contains('/')) {
         return websocket::upgrade(request, key, state);
+    }
+    if request.headers().contains_key(UPGRADE) {
+        return response::error(
+            StatusCode::BAD_REQUEST,
+            "Bad request: WebSocket upgrades are only served on /app/{key}.",
+        );
+    }
+    if route.starts_with("/apps/") || route.starts_with("/users/") {
+        return api::serve(request, route, state).await;
     }
     if route == "/up" {
         return response::json(StatusCode::OK, &serde_json::json!({"health": "OK"}));

@@ -6,8 +6,11 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 use serde_json::Value;
 
+/// Every response the HTTP side sends.
+pub type Reply = Response<Full<Bytes>>;
+
 /// A response with a JSON body.
-pub fn json(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+pub fn json(status: StatusCode, body: &Value) -> Reply {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
     response
@@ -17,11 +20,11 @@ pub fn json(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
 }
 
 /// An error response: `{"error": message}`.
-pub fn error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+pub fn error(status: StatusCode, message: &str) -> Reply {
     json(status, &serde_json::json!({ "error": message }))
 }
 
 /// 404 for a path no route serves.
-pub fn not_found() -> Response<Full<Bytes>> {
+pub fn not_found() -> Reply {
     error(StatusCode::NOT_FOUND, "Not found.")
 }

@@ -1,0 +1,175 @@
+//! `POST /apps/{id}/events` and `POST /apps/{id}/batch_events`: publish from the server side.
+
+use super::channels::attributes;
+use super::{info_list, ApiRequest, ApiResult};
+use crate::channels::name::ChannelKind;
+use crate::http::response::{self, Reply};
+use hyper::StatusCode;
+use serde_json::{Map, Value};
+
+/// One event to publish, validated.
+struct Event {
+    name: String,
+    data: String,
+    channels: Vec<String>,
+    socket_id: Option<String>,
+    info: Vec<String>,
+}
+
+/// Publishes one event to one or more channels.
+pub fn trigger(request: &ApiRequest) -> ApiResult {
+    let body = json_object(request)?;
+    let event = Event::parse(&body, "", request)?;
+    request.app.publish(
+        &event.channels,
+        &event.name,
+        &event.data,
+        event.socket_id.as_deref(),
+    );
+    if event.info.is_empty() {
+        return Ok(response::json(StatusCode::OK, &Value::Object(Map::new())));
+    }
+    let channels: Map<String, Value> = event
+        .channels
+        .iter()
+        .map(|channel| {
+            let attrs = attributes(&request.app, channel, &event.info);
+            (channel.clone(), Value::Object(attrs))
+        })
+        .collect();
+    Ok(response::json(
+        StatusCode::OK,
+        &serde_json::json!({ "channels": channels }),
+    ))
+}
+
+/// Publishes several events, each to one channel.
+pub fn trigger_batch(request: &ApiRequest) -> ApiResult {
+    let body = json_object(request)?;
+    let Some(Value::Array(items)) = body.get("batch") else {
+        return Err(invalid(
+            "The batch field is required and must be an array of events.",
+        ));
+    };
+    if let Some(limit) = request.app.config.max_events_per_batch {
+        if items.len() > limit {
+            return Err(invalid(&format!(
+                "The batch holds {} events, over the app's max_events_per_batch ({limit}).",
+                items.len()
+            )));
+        }
+    }
+    let events = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| match item {
+            Value::Object(item) => Event::parse(item, &format!("batch.{index}."), request),
+            _ => Err(invalid(&format!("batch.{index} must be an object."))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for event in &events {
+        request.app.publish(
+            &event.channels,
+            &event.name,
+            &event.data,
+            event.socket_id.as_deref(),
+        );
+    }
+    if events.iter().all(|event| event.info.is_empty()) {
+        return Ok(response::json(
+            StatusCode::OK,
+            &serde_json::json!({ "batch": {} }),
+        ));
+    }
+    let results: Vec<Value> = events
+        .iter()
+        .map(|event| Value::Object(attributes(&request.app, &event.channels[0], &event.info)))
+        .collect();
+    Ok(response::json(
+        StatusCode::OK,
+        &serde_json::json!({ "batch": results }),
+    ))
+}
+
+impl Event {
+    /// Reads one event; `at` prefixes field names in errors (`batch.2.`).
+    fn parse(fields: &Map<String, Value>, at: &str, request: &ApiRequest) -> Result<Event, Reply> {
+        let string = |name: &str| match fields.get(name) {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => Err(invalid(&format!("The {at}{name} field must be a string."))),
+        };
+        let name =
+            string("name")?.ok_or_else(|| invalid(&format!("The {at}name field is required.")))?;
+        let data = string("data")?.ok_or_else(|| {
+            invalid(&format!(
+                "The {at}data field is required and must be a string."
+            ))
+        })?;
+        let channels = match (fields.get("channels"), string("channel")?) {
+            (Some(Value::Array(list)), _) => list
+                .iter()
+                .enumerate()
+                .map(|(i, channel)| match channel {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => Err(invalid(&format!(
+                        "The {at}channels.{i} field must be a string."
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            (Some(_), _) => {
+                return Err(invalid(&format!(
+                    "The {at}channels field must be an array."
+                )))
+            }
+            (None, Some(channel)) => vec![channel],
+            (None, None) => {
+                return Err(invalid(&format!(
+                    "The {at}channels field is required when {at}channel is not present."
+                )))
+            }
+        };
+        if channels.is_empty() {
+            return Err(invalid(&format!(
+                "The {at}channels field must name a channel."
+            )));
+        }
+        if let Some(limit) = request.app.config.max_channels_per_event {
+            if channels.len() > limit {
+                return Err(invalid(&format!(
+                    "The {at}channels field lists {} channels, over the app's max_channels_per_event ({limit}).",
+                    channels.len()
+                )));
+            }
+        }
+        for channel in &channels {
+            ChannelKind::of(channel)
+                .map_err(|error| invalid(&format!("{at}channels: {}", error.message())))?;
+        }
+        Ok(Event {
+            name,
+            data,
+            channels,
+            socket_id: string("socket_id")?,
+            info: info_list(string("info")?.as_deref()),
+        })
+    }
+}
+
+fn json_object(request: &ApiRequest) -> Result<Map<String, Value>, Reply> {
+    match serde_json::from_slice::<Value>(&request.body) {
+        Ok(Value::Object(body)) => Ok(body),
+        Ok(_) => Err(response::error(
+            StatusCode::BAD_REQUEST,
+            "Bad request: the body must be a JSON object.",
+        )),
+        Err(error) => Err(response::error(
+            StatusCode::BAD_REQUEST,
+            &format!("Bad request: the body is not valid JSON ({error})."),
+        )),
+    }
+}
+
+fn invalid(message: &str) -> Reply {
+    response::error(StatusCode::UNPROCESSABLE_ENTITY, message)
+}
