@@ -1,6 +1,6 @@
 //! `GET /apps/{id}/channels`, `/channels/{name}` and `/channels/{name}/users`.
 
-use super::{ApiRequest, ApiResult};
+use super::{ApiError, ApiRequest, ApiResult};
 use crate::app::{App, UsersError};
 use crate::http::response;
 use hyper::StatusCode;
@@ -70,13 +70,13 @@ pub fn users(request: &ApiRequest, channel: &str) -> ApiResult {
                 &serde_json::json!({ "users": users }),
             ))
         }
-        Err(UsersError::NotPresence) => Err(response::error(
+        Err(UsersError::NotPresence) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            &format!("{channel} is not a presence channel: only presence channels have users."),
+            format!("{channel} is not a presence channel: only presence channels have users."),
         )),
-        Err(UsersError::NotFound) => Err(response::error(
+        Err(UsersError::NotFound) => Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            &format!("{channel} has no subscribers."),
+            format!("{channel} has no subscribers."),
         )),
     }
 }

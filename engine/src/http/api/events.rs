@@ -1,9 +1,10 @@
 //! `POST /apps/{id}/events` and `POST /apps/{id}/batch_events`: publish from the server side.
 
 use super::channels::attributes;
+use super::ApiError;
 use super::{info_list, ApiRequest, ApiResult};
 use crate::channels::name::ChannelKind;
-use crate::http::response::{self, Reply};
+use crate::http::response;
 use hyper::StatusCode;
 use serde_json::{Map, Value};
 
@@ -93,7 +94,11 @@ pub fn trigger_batch(request: &ApiRequest) -> ApiResult {
 
 impl Event {
     /// Reads one event; `at` prefixes field names in errors (`batch.2.`).
-    fn parse(fields: &Map<String, Value>, at: &str, request: &ApiRequest) -> Result<Event, Reply> {
+    fn parse(
+        fields: &Map<String, Value>,
+        at: &str,
+        request: &ApiRequest,
+    ) -> Result<Event, ApiError> {
         let string = |name: &str| match fields.get(name) {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             None | Some(Value::Null) => Ok(None),
@@ -156,20 +161,20 @@ impl Event {
     }
 }
 
-fn json_object(request: &ApiRequest) -> Result<Map<String, Value>, Reply> {
+fn json_object(request: &ApiRequest) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(&request.body) {
         Ok(Value::Object(body)) => Ok(body),
-        Ok(_) => Err(response::error(
+        Ok(_) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "Bad request: the body must be a JSON object.",
         )),
-        Err(error) => Err(response::error(
+        Err(error) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            &format!("Bad request: the body is not valid JSON ({error})."),
+            format!("Bad request: the body is not valid JSON ({error})."),
         )),
     }
 }
 
-fn invalid(message: &str) -> Reply {
-    response::error(StatusCode::UNPROCESSABLE_ENTITY, message)
+fn invalid(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
 }

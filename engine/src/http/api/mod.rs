@@ -11,15 +11,15 @@ mod connections;
 mod events;
 mod users;
 
-use super::response;
+use super::response::{self, Reply};
 use crate::app::App;
 use crate::auth;
 use crate::state::ServerState;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, StatusCode};
 use percent_encoding::percent_decode_str;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -27,8 +27,29 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// How long a client may take to send a request body.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A response or the error response that replaces it.
-type ApiResult = Result<Response<Full<Bytes>>, Response<Full<Bytes>>>;
+/// A response, or the error that replaces it.
+type ApiResult = Result<Reply, ApiError>;
+
+/// An HTTP API error: a status and a message saying exactly what was wrong.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with `status` and `message`.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn into_reply(self) -> Reply {
+        response::error(self.status, &self.message)
+    }
+}
 
 /// An authenticated request, as controllers see it.
 pub struct ApiRequest {
@@ -104,13 +125,10 @@ impl Route {
 }
 
 /// Serves a request whose path (prefix stripped) starts with `/apps/` or `/users/`.
-pub async fn serve(
-    request: Request<Incoming>,
-    path: &str,
-    state: Arc<ServerState>,
-) -> Response<Full<Bytes>> {
+pub async fn serve(request: Request<Incoming>, path: &str, state: Arc<ServerState>) -> Reply {
     match handle(request, path, state).await {
-        Ok(response) | Err(response) => response,
+        Ok(reply) => reply,
+        Err(error) => error.into_reply(),
     }
 }
 
@@ -131,18 +149,18 @@ async fn handle(request: Request<Incoming>, path: &str, state: Arc<ServerState>)
         .unwrap_or_default();
     let (app, route) = match segments.split_first() {
         Some((apps, rest)) if apps == "apps" && !rest.is_empty() => {
-            let route = Route::parse(&rest[1..]).ok_or_else(response::not_found)?;
+            let route = Route::parse(&rest[1..]).ok_or_else(not_found)?;
             let app = state.apps.by_id(&rest[0]).ok_or_else(|| {
-                response::error(
+                ApiError::new(
                     StatusCode::NOT_FOUND,
-                    &format!("No matching application for ID [{}].", rest[0]),
+                    format!("No matching application for ID [{}].", rest[0]),
                 )
             })?;
             (app.clone(), route)
         }
         _ => match Route::parse(&segments) {
             Some(route @ Route::TerminateUser(_)) => (app_by_key(&state, &params)?, route),
-            _ => return Err(response::not_found()),
+            _ => return Err(not_found()),
         },
     };
     if request.method() != route.method() {
@@ -157,7 +175,7 @@ async fn handle(request: Request<Incoming>, path: &str, state: Arc<ServerState>)
             ALLOW,
             HeaderValue::from_str(route.method().as_str()).expect("a method is a valid header"),
         );
-        return Err(refused);
+        return Ok(refused);
     }
     let method = request.method().to_string();
     let body = read_body(request, state.config.max_request_size).await?;
@@ -173,7 +191,7 @@ async fn handle(request: Request<Incoming>, path: &str, state: Arc<ServerState>)
         now,
         state.config.timestamp_window,
     )
-    .map_err(|error| response::error(StatusCode::UNAUTHORIZED, &error.to_string()))?;
+    .map_err(|error| ApiError::new(StatusCode::UNAUTHORIZED, error.to_string()))?;
 
     let request = ApiRequest { app, params, body };
     match route {
@@ -187,33 +205,31 @@ async fn handle(request: Request<Incoming>, path: &str, state: Arc<ServerState>)
     }
 }
 
+fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "Not found.")
+}
+
 /// The app named by the `auth_key` parameter, for routes without the app id in the path.
-fn app_by_key(
-    state: &ServerState,
-    params: &[(String, String)],
-) -> Result<Arc<App>, Response<Full<Bytes>>> {
+fn app_by_key(state: &ServerState, params: &[(String, String)]) -> Result<Arc<App>, ApiError> {
     let key = params
         .iter()
         .find(|(name, _)| name == "auth_key")
         .map(|(_, value)| value.as_str())
         .unwrap_or_default();
     state.apps.by_key(key).cloned().ok_or_else(|| {
-        response::error(
+        ApiError::new(
             StatusCode::NOT_FOUND,
-            &format!("No matching application for key [{key}]."),
+            format!("No matching application for key [{key}]."),
         )
     })
 }
 
 /// Reads the whole body, refusing more than `limit` bytes (413) or a client that stalls (408).
-async fn read_body(
-    request: Request<Incoming>,
-    limit: usize,
-) -> Result<Bytes, Response<Full<Bytes>>> {
+async fn read_body(request: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {
     let too_large = || {
-        response::error(
+        ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("Payload too large: the request is over max_request_size ({limit} bytes)."),
+            format!("Payload too large: the request is over max_request_size ({limit} bytes)."),
         )
     };
     let declared = request
@@ -228,11 +244,11 @@ async fn read_body(
     match tokio::time::timeout(BODY_READ_TIMEOUT, collect).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Ok(Err(_)) => Err(response::error(
+        Ok(Err(_)) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "Bad request: the body could not be read.",
         )),
-        Err(_) => Err(response::error(
+        Err(_) => Err(ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "Request timeout: the body did not arrive in time.",
         )),
