@@ -28,3 +28,20 @@ pub fn server_error(message: impl Into<String>) -> PhpException {
 pub fn config_error(message: impl Into<String>) -> PhpException {
     PhpException::from_class::<ConfigException>(message.into())
 }
+
+/// Thrown when a `ReverbRs\Client` request fails; `getCode()` is the HTTP status (0 when no
+/// response arrived) and the message carries the server's body.
+#[php_class]
+#[php(name = "ReverbRs\\ApiException")]
+#[php(extends(ce = ce::exception, stub = "\\Exception"))]
+#[derive(Default)]
+pub struct ApiException;
+
+/// An `ApiException` with the HTTP status as its code.
+pub fn api_error(message: impl Into<String>, status: Option<u16>) -> PhpException {
+    PhpException::new(
+        message.into(),
+        i32::from(status.unwrap_or(0)),
+        <ApiException as ext_php_rs::class::RegisteredClass>::get_metadata().ce(),
+    )
+}

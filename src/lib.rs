@@ -1,13 +1,16 @@
 //! The `reverb_rs` PHP extension: thin bindings from PHP to the `reverb-engine` crate.
 //!
 //! - [`server`]: the `ReverbRs\Server` class.
-//! - [`exceptions`]: `ReverbRs\ConfigException` and `ReverbRs\ServerException`.
+//! - [`client`]: the `ReverbRs\Client` class, a Pusher HTTP API client.
+//! - [`exceptions`]: `ReverbRs\ConfigException`, `ReverbRs\ServerException`,
+//!   `ReverbRs\ApiException`.
 //! - [`convert`]: PHP values to JSON values and back.
 //! - [`registry`]: servers started in this process, stopped at request and module shutdown.
 //!
 //! No PHP value ever reaches an engine thread; the engine runs on its own threads and talks
 //! back through an event queue the PHP thread drains.
 
+mod client;
 mod convert;
 mod exceptions;
 mod registry;
@@ -60,6 +63,8 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .name("reverb_rs")
         .class::<exceptions::ConfigException>()
         .class::<exceptions::ServerException>()
+        .class::<exceptions::ApiException>()
+        .class::<client::Client>()
         .class::<server::Server>()
         .request_shutdown_function(request_shutdown)
         .shutdown_function(module_shutdown)

@@ -11,7 +11,8 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{
-    app, decode_data, events_until, http_get, start, start_one, stats_until, within, Client,
+    app, decode_data, events_until, http_get, start, start_one, start_with, stats_until, within,
+    Client,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -348,9 +349,8 @@ async fn message_over_max_message_size_closes_with_1009() {
 async fn message_at_max_message_size_is_accepted() {
     let server = start_one(json!({"max_message_size": 100}));
     let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
-    let mut message = json!({"event": "pusher:ping", "data": {"pad": ""}}).to_string();
-    let pad = "x".repeat(100 - message.len());
-    message = json!({"event": "pusher:ping", "data": {"pad": pad}}).to_string();
+    let with_pad = |pad: &str| json!({"event": "pusher:ping", "data": {"pad": pad}}).to_string();
+    let message = with_pad(&"x".repeat(100 - with_pad("").len()));
     assert_eq!(message.len(), 100);
     client.send_text(&message).await;
     client.expect_event("pusher:pong").await;
@@ -464,9 +464,15 @@ async fn client_event_from_a_non_member_is_delivered_when_the_app_accepts_all() 
 async fn silent_socket_is_pinged_then_pruned_with_4201() {
     let server = start_one(json!({"ping_interval": 1}));
     let (mut client, socket_id) = Client::connect(server.local_addr(), "key-1").await;
+    let connected_at = Instant::now();
 
     let ping = client.next_json().await;
     assert_eq!(ping, json!({"event": "pusher:ping"}));
+    assert!(
+        connected_at.elapsed() >= Duration::from_millis(800),
+        "pinged after {:?}, before ping_interval passed",
+        connected_at.elapsed()
+    );
 
     let error = client.expect_error(4201).await;
     assert_eq!(error["message"], "Pong reply not received in time");
@@ -479,15 +485,34 @@ async fn silent_socket_is_pinged_then_pruned_with_4201() {
     events_until(&server, |events| events.contains(&pruned)).await;
 }
 
+/// A pinged socket has one whole `ping_interval` to answer before the prune check runs.
+#[tokio::test]
+async fn silent_socket_gets_a_full_ping_interval_to_answer_before_it_is_pruned() {
+    let server = start_one(json!({"ping_interval": 1}));
+    let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
+
+    client.expect_event("pusher:ping").await;
+    let pinged_at = Instant::now();
+    client.expect_error(4201).await;
+    let grace = pinged_at.elapsed();
+    assert!(
+        grace >= Duration::from_millis(800),
+        "pruned {grace:?} after the ping; expected about one ping_interval (1 s)"
+    );
+}
+
+/// A client whose `pusher:pong` arrives 200 ms after the ping, as over a real network, is
+/// kept.
 #[tokio::test]
 async fn socket_answering_pings_with_pusher_pong_is_not_pruned() {
     let server = start_one(json!({"ping_interval": 1}));
     let (mut client, _) = Client::connect(server.local_addr(), "key-1").await;
 
-    // Three ping rounds span more than the ~2 s after which a silent socket is pruned.
-    for _ in 0..3 {
+    // Three ping rounds span more than the time after which a silent socket is pruned.
+    for round in 0..3 {
         let ping = client.next_json().await;
-        assert_eq!(ping, json!({"event": "pusher:ping"}));
+        assert_eq!(ping, json!({"event": "pusher:ping"}), "round {round}");
+        tokio::time::sleep(Duration::from_millis(200)).await; // network latency
         client
             .send_json(json!({"event": "pusher:pong", "data": {}}))
             .await;
@@ -670,6 +695,72 @@ async fn stop_closes_sockets_with_4200_and_frees_the_port_and_is_idempotent() {
     within("the second stop", again).await.unwrap();
 }
 
+#[tokio::test]
+async fn stop_is_bounded_by_the_grace_period_even_if_a_client_never_answers() {
+    let server = Arc::new(start_one(json!({})));
+    // Connected, but never reads again: the close handshake cannot complete.
+    let (_mute, _) = Client::connect(server.local_addr(), "key-1").await;
+
+    let started = Instant::now();
+    let stopper = {
+        let server = server.clone();
+        tokio::task::spawn_blocking(move || server.stop(Duration::from_millis(300)))
+    };
+    within("stop to return", stopper).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "stop with a 300 ms grace took {:?}",
+        started.elapsed()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slow consumers
+// ---------------------------------------------------------------------------------------------
+
+/// A client that stops reading fills the TCP buffers and then its send queue; the socket is
+/// then dropped with its subscriptions and connection slot, even though its task is stuck in
+/// a write.
+#[tokio::test]
+async fn client_that_stops_reading_is_disconnected_once_its_send_queue_overflows() {
+    let server = start_with(
+        json!({"send_queue_size": 4}),
+        vec![app("app-1", "key-1", json!({}))],
+    );
+    let (mut stalled, socket_id) = Client::connect(server.local_addr(), "key-1").await;
+    stalled.subscribe("news").await;
+    // From here on the client reads nothing.
+
+    let payload = "x".repeat(64 * 1024);
+    let overflowed = within("the send queue to overflow", async {
+        for _ in 0..10_000 {
+            let queued = server
+                .publish("app-1", &channels(&["news"]), "big", &payload, None)
+                .unwrap();
+            if queued == 0 {
+                return true;
+            }
+            // Give the socket task time to write each frame, so that the TCP buffers are full
+            // (and the task blocked in a write) by the time the queue overflows.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        false
+    })
+    .await;
+    assert!(overflowed, "the queue never overflowed");
+
+    let closed = EngineEvent::ConnectionClosed {
+        app_id: "app-1".into(),
+        socket_id,
+    };
+    events_until(&server, |events| events.contains(&closed)).await;
+    stats_until(&server, "app-1", |stats| {
+        stats.connections == 0 && stats.channels == 0
+    })
+    .await;
+    drop(stalled);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Stats
 // ---------------------------------------------------------------------------------------------
@@ -734,4 +825,95 @@ async fn get_app_key_without_upgrade_headers_returns_400() {
     let server = start_one(json!({}));
     let (status, _) = http_get(server.local_addr(), "/app/key-1").await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn configured_path_prefixes_every_route() {
+    let server = start_with(
+        json!({"path": "/ws/"}),
+        vec![app("app-1", "key-1", json!({}))],
+    );
+    let addr = server.local_addr();
+    assert_eq!(http_get(addr, "/ws/up").await.0, 200);
+    assert_eq!(http_get(addr, "/up").await.0, 404);
+    assert_eq!(http_get(addr, "/app/key-1").await.0, 404);
+
+    let url = format!("ws://{addr}/ws/app/key-1");
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (ws, _) = within(
+        "the handshake under the prefix",
+        tokio_tungstenite::client_async(url, stream),
+    )
+    .await
+    .expect("handshake under the prefix");
+    drop(ws);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Private channel auth
+// ---------------------------------------------------------------------------------------------
+
+/// The Pusher channel auth a Laravel backend returns: `key:hex(HMAC-SHA256(secret,
+/// "socket_id:channel"))`.
+fn channel_auth(key: &str, secret: &str, socket_id: &str, channel: &str) -> String {
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{socket_id}:{channel}").as_bytes());
+    let signature: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("{key}:{signature}")
+}
+
+#[tokio::test]
+async fn private_channel_subscribe_with_a_valid_signature_succeeds() {
+    let server = start_one(json!({}));
+    let (mut client, socket_id) = Client::connect(server.local_addr(), "key-1").await;
+    let auth = channel_auth("key-1", "key-1-secret", &socket_id, "private-orders");
+    client
+        .send_json(json!({"event": "pusher:subscribe", "data": {
+            "channel": "private-orders",
+            "auth": auth,
+        }}))
+        .await;
+    let frame = client.next_json().await;
+    assert_eq!(
+        frame,
+        json!({
+            "event": "pusher_internal:subscription_succeeded",
+            "data": "{}",
+            "channel": "private-orders",
+        })
+    );
+}
+
+#[tokio::test]
+async fn private_channel_subscribe_with_a_wrong_signature_gets_4009() {
+    let server = start_one(json!({}));
+    let (mut client, socket_id) = Client::connect(server.local_addr(), "key-1").await;
+    let wrong = [
+        // Signed with another secret.
+        channel_auth("key-1", "not-the-secret", &socket_id, "private-orders"),
+        // Signed for another channel.
+        channel_auth("key-1", "key-1-secret", &socket_id, "private-other"),
+        // Signed for another socket.
+        channel_auth("key-1", "key-1-secret", "1.1", "private-orders"),
+    ];
+    for auth in wrong {
+        client
+            .send_json(json!({"event": "pusher:subscribe", "data": {
+                "channel": "private-orders",
+                "auth": auth,
+            }}))
+            .await;
+        let error = client.expect_error(4009).await;
+        assert_eq!(error["message"], "Connection is unauthorized");
+    }
+    client.ping_pong().await;
+    assert_eq!(server.stats()["app-1"].channels, 0);
 }

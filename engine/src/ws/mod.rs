@@ -22,6 +22,7 @@ use futures_util::{SinkExt, StreamExt};
 use rate_limit::RateLimiter;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -32,6 +33,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::CancellationToken;
 
 /// How long a closing socket waits for the client's close reply.
 const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -93,11 +95,14 @@ async fn reject<S>(mut ws: WebSocketStream<S>, error: PusherError)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    if ws.send(Message::text(frames::error(&error))).await.is_ok() {
+    let sent = ws.send(Message::text(frames::error(&error)));
+    if let Ok(Ok(())) = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, sent).await {
         close_gracefully(&mut ws, error.code(), &error.message()).await;
     }
 }
 
+/// Sends a close frame and waits briefly for the client's reply; bounded in time even when
+/// the client reads nothing.
 async fn close_gracefully<S>(ws: &mut WebSocketStream<S>, code: u16, reason: &str)
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -106,10 +111,49 @@ where
         code: CloseCode::from(code),
         reason: reason.into(),
     };
-    if ws.close(Some(frame)).await.is_ok() {
-        let drain = async { while let Some(Ok(_)) = ws.next().await {} };
-        let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, drain).await;
+    let handshake = async {
+        if ws.close(Some(frame)).await.is_ok() {
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    };
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, handshake).await;
+}
+
+/// Runs a write unless the socket is abandoned first: someone asked it to close (its queue
+/// overflowed, the user was terminated), the server stops, or the client has not taken the
+/// data for `limit`. A socket stuck that way is dropped, not waited for.
+async fn unless_abandoned(
+    write: impl Future<Output = Result<(), WsError>>,
+    connection: &Connection,
+    shutdown: &CancellationToken,
+    limit: Duration,
+) -> Result<(), WsError> {
+    tokio::select! {
+        biased;
+        result = write => result,
+        _ = connection.close_requested() => Err(WsError::ConnectionClosed),
+        _ = shutdown.cancelled() => Err(WsError::ConnectionClosed),
+        _ = tokio::time::sleep(limit) => Err(WsError::ConnectionClosed),
     }
+}
+
+/// Writes `first` and whatever else is queued, up to [`FRAMES_PER_FLUSH`], then flushes.
+async fn write_queued<S>(
+    ws: &mut WebSocketStream<S>,
+    first: Frame,
+    outbound: &mut mpsc::Receiver<Frame>,
+) -> Result<(), WsError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    ws.feed(Message::Text(first)).await?;
+    for _ in 1..FRAMES_PER_FLUSH {
+        let Ok(frame) = outbound.try_recv() else {
+            break;
+        };
+        ws.feed(Message::Text(frame)).await?;
+    }
+    ws.flush().await
 }
 
 fn flow_of(result: Result<(), WsError>) -> Flow {
@@ -221,9 +265,14 @@ where
                 Wakeup::CloseRequested(reason) => self.fail(reason).await,
                 Wakeup::PingDue => {
                     let flow = self.on_ping_due().await;
-                    ping_due
-                        .as_mut()
-                        .reset(self.last_seen.max(Instant::now() - ping_interval) + ping_interval);
+                    // A pinged socket gets a full interval to answer; otherwise the next
+                    // check is one interval after it was last heard from.
+                    let next = if self.pinged {
+                        Instant::now() + ping_interval
+                    } else {
+                        self.last_seen + ping_interval
+                    };
+                    ping_due.as_mut().reset(next);
                     flow
                 }
             };
@@ -262,7 +311,13 @@ where
             Message::Ping(_) | Message::Pong(_) => {
                 self.uses_control_frames = true;
                 // tungstenite queued the pong for a ping; flushing sends it now.
-                flow_of(self.ws.flush().await)
+                let flushed = unless_abandoned(
+                    self.ws.flush(),
+                    &self.connection,
+                    &self.state.shutdown,
+                    self.app.config.ping_interval,
+                );
+                flow_of(flushed.await)
             }
             Message::Close(_) | Message::Frame(_) => Flow::Continue,
         }
@@ -357,7 +412,7 @@ where
             let sent = match self.app.channels.cached_event(&channel) {
                 Some((frame, _)) => {
                     self.app.count_sent(1);
-                    self.ws.send(Message::Text(frame)).await
+                    self.send(Message::Text(frame)).await
                 }
                 None => self.write(frames::cache_miss(&channel)).await,
             };
@@ -509,7 +564,7 @@ where
         }
         self.pinged = true;
         let sent = if self.uses_control_frames {
-            self.ws.send(Message::Ping(Default::default())).await
+            self.send(Message::Ping(Default::default())).await
         } else {
             self.write(frames::ping()).await
         };
@@ -518,19 +573,13 @@ where
 
     /// Writes queued frames, several per flush when they pile up.
     async fn deliver(&mut self, first: Frame, outbound: &mut mpsc::Receiver<Frame>) -> Flow {
-        let mut result = self.ws.feed(Message::Text(first)).await;
-        let mut written = 1;
-        while result.is_ok() && written < FRAMES_PER_FLUSH {
-            let Ok(frame) = outbound.try_recv() else {
-                break;
-            };
-            result = self.ws.feed(Message::Text(frame)).await;
-            written += 1;
-        }
-        if result.is_ok() {
-            result = self.ws.flush().await;
-        }
-        flow_of(result)
+        let written = unless_abandoned(
+            write_queued(&mut self.ws, first, outbound),
+            &self.connection,
+            &self.state.shutdown,
+            self.app.config.ping_interval,
+        );
+        flow_of(written.await)
     }
 
     /// Sends `error` as `pusher:error`; closes the socket when the error calls for it.
@@ -551,7 +600,17 @@ where
 
     async fn write(&mut self, frame: String) -> Result<(), WsError> {
         self.app.count_sent(1);
-        self.ws.send(Message::text(frame)).await
+        self.send(Message::text(frame)).await
+    }
+
+    async fn send(&mut self, message: Message) -> Result<(), WsError> {
+        let sent = unless_abandoned(
+            self.ws.send(message),
+            &self.connection,
+            &self.state.shutdown,
+            self.app.config.ping_interval,
+        );
+        sent.await
     }
 
     fn report(&self, event: impl FnOnce(String, String) -> EngineEvent) {

@@ -47,8 +47,17 @@ pub fn app(app_id: &str, key: &str, overrides: Value) -> Value {
 
 /// Starts a server on 127.0.0.1 with a free port serving `apps`.
 pub fn start(apps: Vec<Value>) -> Server {
+    start_with(json!({}), apps)
+}
+
+/// Like [`start`], with `server` merged over the `servers.reverb` defaults.
+pub fn start_with(server: Value, apps: Vec<Value>) -> Server {
+    let mut reverb = json!({"host": "127.0.0.1", "port": 0, "workers": 2});
+    if let (Value::Object(reverb), Value::Object(server)) = (&mut reverb, server) {
+        reverb.extend(server);
+    }
     let value = json!({
-        "servers": {"reverb": {"host": "127.0.0.1", "port": 0, "workers": 2}},
+        "servers": {"reverb": reverb},
         "apps": {"apps": apps},
     });
     let config = Config::from_value(&value).expect("test config is valid");
