@@ -6,7 +6,7 @@
 EXTENSION := target/release/libreverb_rs.so
 PHP := php -d extension=$(CURDIR)/$(EXTENSION)
 
-.PHONY: deps build demo test test-engine test-php test-e2e lint
+.PHONY: deps build demo test test-engine test-php test-e2e test-python lint
 
 deps:
 	@scripts/install-deps.sh
@@ -18,13 +18,16 @@ build: deps
 demo: build
 	@scripts/demo.sh
 
-test: build test-engine test-php test-e2e
+test: build test-engine test-php test-python test-e2e
 
 test-engine:
 	cargo test --workspace --locked
 
 test-php:
 	$(PHP) /usr/bin/phpunit --colors=never
+
+test-python:
+	REVERB_RS_EXTENSION=$(CURDIR)/$(EXTENSION) python3 -m unittest discover -s tests/python -v
 
 test-e2e:
 	REVERB_RS_EXTENSION=$(CURDIR)/$(EXTENSION) node --test tests/e2e/

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(php8.2-cli php8.2-dev php8.2-xml php8.2-mbstring libclang-dev phpunit)
+packages=(php8.2-cli php8.2-dev php8.2-xml php8.2-mbstring libclang-dev phpunit iproute2 curl)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
@@ -23,6 +23,12 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo was not found. Install Rust 1.85 or later (https://rustup.rs) and run this again." >&2
     exit 1
+fi
+
+if ! python3 -c "import pusher, websocket" 2>/dev/null; then
+    echo "Installing Python packages: pusher websocket-client"
+    python3 -m pip install --quiet --disable-pip-version-check pusher websocket-client 2>/dev/null \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pusher websocket-client
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
