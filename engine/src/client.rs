@@ -11,7 +11,10 @@ use parking_lot::Mutex;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// Where and as whom to send requests.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +91,42 @@ struct Pool {
 
 static POOL: Mutex<Option<Pool>> = Mutex::new(None);
 
+/// Resolves hosts on the calling thread. ureq's default resolver starts a thread per request
+/// when a timeout is set, which costs more than the whole request over a kept-alive
+/// connection; the host is usually an IP address or `localhost` anyway.
+#[derive(Debug)]
+struct CallingThreadResolver;
+
+impl Resolver for CallingThreadResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
+        let default_port = if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        };
+        let port = uri.port_u16().unwrap_or(default_port);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let mut resolved = self.empty();
+        match host.parse::<IpAddr>() {
+            Ok(ip) => resolved.push(SocketAddr::new(ip, port)),
+            Err(_) => (host, port)
+                .to_socket_addrs()?
+                .take(8)
+                .for_each(|addr| resolved.push(addr)),
+        }
+        if resolved.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(resolved)
+    }
+}
+
 /// The agent (and so the keep-alive connections) for requests with `timeout`. A forked child
 /// starts a pool of its own rather than share sockets with its parent.
 fn agent(timeout: Duration) -> ureq::Agent {
@@ -103,12 +142,12 @@ fn agent(timeout: Duration) -> ureq::Agent {
     agents
         .entry(timeout)
         .or_insert_with(|| {
-            ureq::Agent::config_builder()
+            let config = ureq::Agent::config_builder()
                 .timeout_global(Some(timeout))
                 .http_status_as_error(false)
                 .max_idle_connections_per_host(8)
-                .build()
-                .new_agent()
+                .build();
+            ureq::Agent::with_parts(config, DefaultConnector::new(), CallingThreadResolver)
         })
         .clone()
 }
