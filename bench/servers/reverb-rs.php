@@ -23,6 +23,7 @@ $server = new ReverbRs\Server([
 ]);
 $server->start();
 fwrite(STDOUT, "listening on ws://127.0.0.1:{$server->port()} pid " . getmypid() . "\n");
+fflush(STDOUT);
 
 $running = true;
 pcntl_async_signals(true);
