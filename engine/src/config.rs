@@ -109,6 +109,9 @@ pub struct Config {
     pub event_queue_size: usize,
     /// How many frames may wait for one socket before it is closed as too slow.
     pub send_queue_size: usize,
+    /// Report every frame written to a socket as a `message_sent` event (for `--debug` and
+    /// Laravel's `MessageSent`); off by default because it costs one event per delivery.
+    pub report_sent_messages: bool,
     /// The applications served.
     pub apps: Vec<AppConfig>,
 }
@@ -150,6 +153,7 @@ impl Config {
             workers: server.positive("workers", default_workers)?,
             event_queue_size: server.positive("event_queue_size", 10_000)?,
             send_queue_size: server.positive("send_queue_size", 1_000)?,
+            report_sent_messages: server.boolean("report_sent_messages", false)?,
             apps,
         })
     }

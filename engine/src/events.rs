@@ -72,6 +72,16 @@ pub enum EngineEvent {
         /// The channel.
         channel: String,
     },
+    /// A frame was written to a socket; only reported when `report_sent_messages` is on,
+    /// because fan-out makes this one event per delivery.
+    MessageSent {
+        /// The app.
+        app_id: String,
+        /// The receiving socket.
+        socket_id: String,
+        /// The frame as sent.
+        message: String,
+    },
     /// A client sent a message that the server handled without error.
     MessageReceived {
         /// The app.

@@ -137,20 +137,24 @@ async fn unless_abandoned(
     }
 }
 
-/// Writes `first` and whatever else is queued, up to [`FRAMES_PER_FLUSH`], then flushes.
+/// Writes `first` and whatever else is queued, up to [`FRAMES_PER_FLUSH`], then flushes;
+/// `written` sees each frame.
 async fn write_queued<S>(
     ws: &mut WebSocketStream<S>,
     first: Frame,
     outbound: &mut mpsc::Receiver<Frame>,
+    written: impl Fn(&Frame),
 ) -> Result<(), WsError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    written(&first);
     ws.feed(Message::Text(first)).await?;
     for _ in 1..FRAMES_PER_FLUSH {
         let Ok(frame) = outbound.try_recv() else {
             break;
         };
+        written(&frame);
         ws.feed(Message::Text(frame)).await?;
     }
     ws.flush().await
@@ -573,8 +577,22 @@ where
 
     /// Writes queued frames, several per flush when they pile up.
     async fn deliver(&mut self, first: Frame, outbound: &mut mpsc::Receiver<Frame>) -> Flow {
+        let report = self
+            .state
+            .config
+            .report_sent_messages
+            .then_some(&self.state.events);
+        let (app_id, socket_id) = (&self.app.config.app_id, self.connection.socket_id());
         let written = unless_abandoned(
-            write_queued(&mut self.ws, first, outbound),
+            write_queued(&mut self.ws, first, outbound, |frame: &Frame| {
+                if let Some(events) = report {
+                    events.push(EngineEvent::MessageSent {
+                        app_id: app_id.clone(),
+                        socket_id: socket_id.to_string(),
+                        message: frame.as_str().to_string(),
+                    });
+                }
+            }),
             &self.connection,
             &self.state.shutdown,
             self.app.config.ping_interval,
@@ -600,6 +618,14 @@ where
 
     async fn write(&mut self, frame: String) -> Result<(), WsError> {
         self.app.count_sent(1);
+        if self.state.config.report_sent_messages {
+            let message = frame.clone();
+            self.report(|app_id, socket_id| EngineEvent::MessageSent {
+                app_id,
+                socket_id,
+                message,
+            });
+        }
         self.send(Message::text(frame)).await
     }
 

@@ -1,0 +1,236 @@
+<?php
+
+declare(strict_types=1);
+
+namespace ReverbRs\Laravel\Console;
+
+use Illuminate\Console\Command;
+use Illuminate\Contracts\Cache\Repository as Cache;
+use ReverbRs\ConfigException;
+use ReverbRs\Laravel\Events;
+use ReverbRs\Server;
+use ReverbRs\ServerException;
+use Throwable;
+
+/**
+ * `php artisan reverb:start`: runs the server in this process until SIGINT, SIGTERM, SIGTSTP
+ * or `reverb:restart`, turning engine events into Laravel events when asked to.
+ */
+final class StartCommand extends Command
+{
+    /** The cache key `reverb:restart` writes, shared with laravel/reverb. */
+    public const RESTART_KEY = 'laravel:reverb:restart';
+
+    /** How often the restart key is read, in seconds. */
+    private const RESTART_CHECK_SECONDS = 5;
+
+    /** @var string */
+    protected $signature = 'reverb:start
+        {--host= : The IP address the server should bind to}
+        {--port= : The port the server should listen on}
+        {--path= : The path the server should prefix to all routes}
+        {--hostname= : The hostname the server is accessible from}
+        {--debug : Print every message received and sent}';
+
+    /** @var string */
+    protected $description = 'Start the Reverb server';
+
+    /** Engine event types and the Laravel events they become. */
+    private const EVENTS = [
+        'message_received' => Events\MessageReceived::class,
+        'message_sent' => Events\MessageSent::class,
+        'channel_created' => Events\ChannelCreated::class,
+        'channel_removed' => Events\ChannelRemoved::class,
+        'connection_pruned' => Events\ConnectionPruned::class,
+        'connection_opened' => Events\ConnectionOpened::class,
+        'connection_closed' => Events\ConnectionClosed::class,
+        'subscribed' => Events\Subscribed::class,
+        'unsubscribed' => Events\Unsubscribed::class,
+    ];
+
+    private bool $stopping = false;
+
+    public function handle(): int
+    {
+        if (!extension_loaded('reverb_rs')) {
+            $this->error('The reverb_rs PHP extension is not loaded.');
+            $this->line('Build and install it (phpize && ./configure && make && make install, then enable it');
+            $this->line('with an ini file: extension=reverb_rs.so), or run: php -d extension=/path/to/reverb_rs.so artisan reverb:start');
+            return self::FAILURE;
+        }
+
+        $config = $this->serverConfig();
+        $name = $config['default'] ?? 'reverb';
+        $options = $config['servers'][$name];
+        try {
+            $server = new Server($config);
+        } catch (ConfigException $e) {
+            $this->error("Invalid Reverb configuration (config/reverb.php): {$e->getMessage()}");
+            return self::FAILURE;
+        }
+
+        $limits = $this->raiseOpenFileLimit();
+        try {
+            $server->start();
+        } catch (ServerException $e) {
+            $this->error($e->getMessage());
+            $this->line("Is another server already listening on port {$options['port']}? Use --port or REVERB_SERVER_PORT.");
+            return self::FAILURE;
+        }
+        $this->laravel->instance(Server::class, $server);
+        $this->banner($server, $options, $config['apps']['apps'] ?? [], $limits);
+
+        $this->listenForSignals();
+        $restartSignal = $this->restartSignal();
+        $nextRestartCheck = microtime(true) + self::RESTART_CHECK_SECONDS;
+        $dispatch = (bool) ($options['dispatch_events'] ?? false);
+
+        while (!$this->stopping) {
+            $timeoutMs = (int) max(0, min(1000, ($nextRestartCheck - microtime(true)) * 1000));
+            if ($server->wait($timeoutMs) === 1) {
+                $this->handleEvents($server->drain(), $dispatch);
+            }
+            if (microtime(true) >= $nextRestartCheck) {
+                $nextRestartCheck = microtime(true) + self::RESTART_CHECK_SECONDS;
+                if ($this->restartSignal() !== $restartSignal) {
+                    $this->status('Restart signal received.');
+                    break;
+                }
+            }
+        }
+
+        $this->status('Gracefully terminating connections.');
+        $server->stop();
+        return self::SUCCESS;
+    }
+
+    /** config('reverb') with the command-line options applied. */
+    private function serverConfig(): array
+    {
+        $config = (array) $this->laravel['config']->get('reverb', []);
+        $name = $config['default'] ?? 'reverb';
+        $server = $config['servers'][$name] ?? [];
+        foreach (['host', 'port', 'path', 'hostname'] as $option) {
+            if ($this->option($option) !== null) {
+                $server[$option] = $this->option($option);
+            }
+        }
+        $server['host'] ??= '0.0.0.0';
+        $server['port'] ??= 8080;
+        $server['report_sent_messages'] = $this->option('debug') || ($server['dispatch_events'] ?? false);
+        $config['servers'][$name] = $server;
+
+        return $config;
+    }
+
+    /**
+     * Raises the soft open-file limit to the hard limit, since every socket is a file.
+     *
+     * @return array{soft: int|string, hard: int|string}
+     */
+    private function raiseOpenFileLimit(): array
+    {
+        if (!function_exists('posix_getrlimit')) {
+            return ['soft' => 'unknown', 'hard' => 'unknown'];
+        }
+        $limits = posix_getrlimit();
+        $hard = $limits['hard openfiles'];
+        if (function_exists('posix_setrlimit') && $hard !== 'unlimited') {
+            @posix_setrlimit(POSIX_RLIMIT_NOFILE, (int) $hard, (int) $hard);
+        }
+        $limits = posix_getrlimit();
+
+        return ['soft' => $limits['soft openfiles'], 'hard' => $limits['hard openfiles']];
+    }
+
+    private function banner(Server $server, array $options, array $apps, array $limits): void
+    {
+        $path = $options['path'] ?? '';
+        $hostname = $options['hostname'] ?? null;
+        $this->status(sprintf(
+            'Starting server on %s:%d%s%s.',
+            $options['host'],
+            $server->port(),
+            $path,
+            $hostname ? " ({$hostname})" : ''
+        ));
+        foreach ($apps as $app) {
+            $this->line(sprintf('  App %s (key %s)', $app['app_id'] ?? '?', $app['key'] ?? '?'));
+        }
+        $this->line("  Open file limit: {$limits['soft']} (hard limit {$limits['hard']})");
+        $wanted = array_sum(array_map(fn ($app) => (int) ($app['max_connections'] ?? 0), $apps));
+        if (is_numeric($limits['soft']) && $wanted > 0 && $wanted + 100 > (int) $limits['soft']) {
+            $this->warn("  The open file limit is below what max_connections ({$wanted}) needs; raise it (ulimit -n, LimitNOFILE, minfds).");
+        }
+    }
+
+    private function listenForSignals(): void
+    {
+        if (!function_exists('pcntl_async_signals')) {
+            return;
+        }
+        pcntl_async_signals(true);
+        foreach ([SIGINT, SIGTERM, SIGTSTP] as $signal) {
+            pcntl_signal($signal, function (): void {
+                $this->stopping = true;
+            });
+        }
+    }
+
+    /** The value `reverb:restart` last wrote, or null when the cache cannot be read. */
+    private function restartSignal(): mixed
+    {
+        try {
+            return $this->laravel->make(Cache::class)->get(self::RESTART_KEY);
+        } catch (Throwable $e) {
+            static $warned = false;
+            if (!$warned) {
+                $warned = true;
+                $this->warn("The default cache store cannot be read, so reverb:restart cannot reach this server: {$e->getMessage()}");
+            }
+            return null;
+        }
+    }
+
+    /** @param array<int, array<string, mixed>> $events */
+    private function handleEvents(array $events, bool $dispatch): void
+    {
+        foreach ($events as $event) {
+            if ($this->option('debug')) {
+                $this->debugLine($event);
+            }
+            $class = self::EVENTS[$event['type']] ?? null;
+            if ($dispatch && $class !== null) {
+                event($class::fromEngine($event));
+            }
+        }
+    }
+
+    private function debugLine(array $event): void
+    {
+        $direction = match ($event['type']) {
+            'message_received' => 'Message Received',
+            'message_sent' => 'Message Sent',
+            default => null,
+        };
+        if ($direction === null) {
+            $this->line(sprintf('%s %s %s', $event['type'], $event['socket_id'] ?? '', $event['channel'] ?? ''));
+            return;
+        }
+        $message = (string) $event['message'];
+        if (strlen($message) > 200) {
+            $message = substr($message, 0, 200) . '…';
+        }
+        $this->line(sprintf('%s [%s] %s', $direction, $event['socket_id'], $message));
+    }
+
+    /** Laravel 9+'s styled output where it exists, plain lines on Laravel 8. */
+    private function status(string $message): void
+    {
+        if (property_exists($this, 'components') && isset($this->components)) {
+            $this->components->info($message);
+            return;
+        }
+        $this->info($message);
+    }
+}

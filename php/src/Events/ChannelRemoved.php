@@ -1,0 +1,30 @@
+<?php
+
+declare(strict_types=1);
+
+namespace ReverbRs\Laravel\Events;
+
+use Illuminate\Foundation\Events\Dispatchable;
+
+/**
+ * A channel lost its last subscriber.
+ */
+final class ChannelRemoved
+{
+    use Dispatchable;
+
+    public function __construct(
+        public readonly string $appId,
+        public readonly string $channel,
+    ) {
+    }
+
+    /** Builds the event from an engine event array (`ReverbRs\Server::drain()`). */
+    public static function fromEngine(array $event): self
+    {
+        return new self(
+            $event['app_id'],
+            $event['channel'],
+        );
+    }
+}
