@@ -36,6 +36,12 @@ final class ReverbBroadcaster extends Broadcaster
     /** @param array<string, mixed> $config the `broadcasting.connections.reverb` block */
     public function __construct(private Container $app, private array $config)
     {
+        if (!extension_loaded('reverb_rs')) {
+            throw new BroadcastException(
+                'The reverb broadcast driver needs the reverb_rs PHP extension in this PHP process '
+                . '(CLI and FPM): install it and enable it with an ini file (extension=reverb_rs.so).'
+            );
+        }
         foreach (['key', 'secret', 'app_id'] as $required) {
             if (empty($config[$required])) {
                 throw new BroadcastException(
