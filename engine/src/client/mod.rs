@@ -5,16 +5,18 @@
 //! connections from a process-wide pool, so consecutive calls, and consecutive PHP requests
 //! of one FPM worker, reuse the same connection. A connection the server closed is replaced
 //! transparently. `https` uses rustls.
+//!
+//! - [`http`]: one kept-alive HTTP/1.1 connection.
+
+mod http;
 
 use crate::auth;
+use http::{Connection, RoundTripError};
 use parking_lot::Mutex;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// Where and as whom to send requests.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,73 +85,36 @@ pub struct Client {
     config: ClientConfig,
 }
 
-/// The pool of connections: one agent per timeout, owned by the process that made it.
+/// Where a pooled connection goes: scheme, host, port.
+type Target = (String, String, u16);
+
+/// Idle kept-alive connections, owned by the process that opened them.
 struct Pool {
     pid: u32,
-    agents: HashMap<Duration, ureq::Agent>,
+    idle: HashMap<Target, Vec<Connection>>,
 }
+
+/// How many idle connections are kept per target.
+const IDLE_PER_TARGET: usize = 8;
 
 static POOL: Mutex<Option<Pool>> = Mutex::new(None);
 
-/// Resolves hosts on the calling thread. ureq's default resolver starts a thread per request
-/// when a timeout is set, which costs more than the whole request over a kept-alive
-/// connection; the host is usually an IP address or `localhost` anyway.
-#[derive(Debug)]
-struct CallingThreadResolver;
-
-impl Resolver for CallingThreadResolver {
-    fn resolve(
-        &self,
-        uri: &ureq::http::Uri,
-        _config: &ureq::config::Config,
-        _timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
-        let default_port = if uri.scheme_str() == Some("https") {
-            443
-        } else {
-            80
-        };
-        let port = uri.port_u16().unwrap_or(default_port);
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let mut resolved = self.empty();
-        match host.parse::<IpAddr>() {
-            Ok(ip) => resolved.push(SocketAddr::new(ip, port)),
-            Err(_) => (host, port)
-                .to_socket_addrs()?
-                .take(8)
-                .for_each(|addr| resolved.push(addr)),
-        }
-        if resolved.is_empty() {
-            return Err(ureq::Error::HostNotFound);
-        }
-        Ok(resolved)
-    }
-}
-
-/// The agent (and so the keep-alive connections) for requests with `timeout`. A forked child
-/// starts a pool of its own rather than share sockets with its parent.
-fn agent(timeout: Duration) -> ureq::Agent {
+/// Runs `f` on this process's pool. A forked child starts a pool of its own rather than
+/// share sockets with its parent.
+fn with_pool<T>(f: impl FnOnce(&mut HashMap<Target, Vec<Connection>>) -> T) -> T {
     let pid = std::process::id();
     let mut pool = POOL.lock();
     if pool.as_ref().is_none_or(|pool| pool.pid != pid) {
+        if let Some(stale) = pool.take() {
+            // The parent still uses these sockets; closing our copies is all we may do.
+            drop(stale);
+        }
         *pool = Some(Pool {
             pid,
-            agents: HashMap::new(),
+            idle: HashMap::new(),
         });
     }
-    let agents = &mut pool.as_mut().expect("initialised above").agents;
-    agents
-        .entry(timeout)
-        .or_insert_with(|| {
-            let config = ureq::Agent::config_builder()
-                .timeout_global(Some(timeout))
-                .http_status_as_error(false)
-                .max_idle_connections_per_host(8)
-                .build();
-            ureq::Agent::with_parts(config, DefaultConnector::new(), CallingThreadResolver)
-        })
-        .clone()
+    f(&mut pool.as_mut().expect("initialised above").idle)
 }
 
 /// Escapes one path segment.
@@ -158,6 +123,52 @@ fn segment(value: &str) -> String {
 }
 
 impl Client {
+    /// Sends a request over a pooled connection, or a new one; a pooled connection the server
+    /// had already closed is replaced once, transparently.
+    fn send(&self, request: &[u8]) -> Result<(u16, String), ClientError> {
+        let config = &self.config;
+        let target: Target = (config.scheme.clone(), config.host.clone(), config.port);
+        let unreachable = |error: std::io::Error| ClientError {
+            status: None,
+            message: format!(
+                "Could not reach {}://{}:{}: {error}",
+                config.scheme, config.host, config.port
+            ),
+        };
+        loop {
+            let pooled = with_pool(|idle| idle.get_mut(&target).and_then(Vec::pop));
+            let reused = pooled.is_some();
+            let mut connection = match pooled {
+                Some(connection) => connection,
+                None => Connection::open(
+                    &config.host,
+                    config.port,
+                    config.scheme == "https",
+                    config.timeout,
+                )
+                .map_err(unreachable)?,
+            };
+            match connection.round_trip(request) {
+                Ok(response) => {
+                    if response.keep_alive {
+                        with_pool(|idle| {
+                            let connections = idle.entry(target).or_default();
+                            if connections.len() < IDLE_PER_TARGET {
+                                connections.push(connection);
+                            }
+                        });
+                    }
+                    let text = String::from_utf8_lossy(&response.body).into_owned();
+                    return Ok((response.status, text));
+                }
+                Err(RoundTripError::Stale(_)) if reused => continue,
+                Err(RoundTripError::Stale(error) | RoundTripError::Failed(error)) => {
+                    return Err(unreachable(error))
+                }
+            }
+        }
+    }
+
     /// A client for the app and server in `config`.
     pub fn new(config: ClientConfig) -> Client {
         Client { config }
@@ -276,34 +287,18 @@ impl Client {
         let query = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(query)
             .finish();
-        let url = format!(
-            "{}://{}:{}{}{signed_path}?{query}",
-            config.scheme, config.host, config.port, config.path
-        );
-        let agent = agent(config.timeout);
-        let sent = if method == "GET" {
-            agent.get(&url).call()
-        } else {
-            agent
-                .post(&url)
-                .header("Content-Type", "application/json")
-                .send(body.as_bytes())
-        };
-        let mut response = sent.map_err(|error| ClientError {
-            status: None,
-            message: format!(
-                "Could not reach {}://{}:{}: {error}",
-                config.scheme, config.host, config.port
-            ),
-        })?;
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|error| ClientError {
-                status: Some(status),
-                message: format!("Could not read the response: {error}"),
-            })?;
+        let mut request = format!(
+            "{method} {}{signed_path}?{query} HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: reverb-rs/{}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            config.path,
+            config.host,
+            config.port,
+            env!("CARGO_PKG_VERSION"),
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body.as_bytes());
+        let (status, text) = self.send(&request)?;
         if status != 200 {
             return Err(ClientError {
                 status: Some(status),
