@@ -113,7 +113,23 @@ impl ChannelRegistry {
             channel_created = true;
             Channel::default()
         });
-        channel.remove(name, connection.socket_id());
+        let socket_id = connection.socket_id();
+        let previous = channel
+            .subscribers
+            .get(socket_id)
+            .map(|subscriber| subscriber.member_key.clone());
+        let member_key = member.map(|m| m.key.clone());
+        if previous.as_ref() == Some(&member_key) {
+            // The same socket as the same member again: confirm, change nothing.
+            let payload = match member {
+                Some(_) => channel.members.snapshot(),
+                None => "{}".to_string(),
+            };
+            return Ok(Subscribed {
+                channel_created,
+                payload,
+            });
+        }
         if let (Some(member), Some(limit)) = (member, max_members) {
             if !channel.members.contains(&member.key) && channel.members.len() >= limit {
                 let empty = channel.subscribers.is_empty();
@@ -124,6 +140,10 @@ impl ChannelRegistry {
                 }
                 return Err(PusherError::PresenceChannelFull { limit });
             }
+        }
+        if previous.is_some() {
+            // The socket joins as another member: its old membership ends first.
+            channel.remove(name, socket_id);
         }
         if let Some(member) = member {
             if channel.members.join(member) {
