@@ -7,10 +7,14 @@ use hyper::StatusCode;
 use serde_json::{Map, Value};
 
 /// The `info` attributes of a channel, as Reverb reports them: `user_count` on presence
-/// channels, `subscription_count` on the others, only those asked for.
+/// channels, `subscription_count` on the others, only those asked for, and none for a
+/// channel nobody is subscribed to.
 pub fn attributes(app: &App, channel: &str, info: &[String]) -> Map<String, Value> {
     let state = app.channel(channel);
     let mut attrs = Map::new();
+    if !state.occupied {
+        return attrs;
+    }
     let wants = |name: &str| info.iter().any(|i| i == name);
     match state.user_count {
         Some(users) if wants("user_count") => {

@@ -76,16 +76,20 @@ pub fn trigger_batch(request: &ApiRequest) -> ApiResult {
             event.socket_id.as_deref(),
         );
     }
-    if events.iter().all(|event| event.info.is_empty()) {
+    let results: Vec<Value> = events
+        .iter()
+        .map(|event| Value::Object(attributes(&request.app, &event.channels[0], &event.info)))
+        .collect();
+    if results
+        .iter()
+        .all(|attrs| attrs.as_object().is_some_and(Map::is_empty))
+    {
+        // Reverb answers an object, not a list, when no event has attributes to report.
         return Ok(response::json(
             StatusCode::OK,
             &serde_json::json!({ "batch": {} }),
         ));
     }
-    let results: Vec<Value> = events
-        .iter()
-        .map(|event| Value::Object(attributes(&request.app, &event.channels[0], &event.info)))
-        .collect();
     Ok(response::json(
         StatusCode::OK,
         &serde_json::json!({ "batch": results }),
