@@ -7,6 +7,7 @@
 //! strings in PHP (`"8080"`), so numeric strings and boolean words are accepted where Reverb's
 //! PHP coercion accepts them.
 
+use crate::tls::TlsFiles;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -98,6 +99,8 @@ pub struct Config {
     pub path: String,
     /// The public hostname, for banners and certificate lookup.
     pub hostname: Option<String>,
+    /// Serve `wss://`/`https://` with these files; `None` serves plain `ws://`/`http://`.
+    pub tls: Option<TlsFiles>,
     /// The largest HTTP request (headers and body) the server buffers, in bytes.
     pub max_request_size: usize,
     /// How far an HTTP API request's `auth_timestamp` may be from the server's clock;
@@ -145,6 +148,7 @@ impl Config {
             port: server.port("port", 8080)?,
             path: normalise_path(&server.string_or("path", "")?),
             hostname: server.optional_string("hostname")?,
+            tls: tls_files(&server.object_or_empty("options")?.object_or_empty("tls")?)?,
             max_request_size: server.positive("max_request_size", 10_000)?,
             timestamp_window: match server.non_negative("timestamp_window", 600)? {
                 0 => None,
@@ -193,6 +197,30 @@ impl RateLimit {
             decay: Duration::from_secs(block.positive("decay_seconds", 60)? as u64),
             terminate_on_limit: block.boolean("terminate_on_limit", false)?,
         }))
+    }
+}
+
+/// TLS is on when `local_cert` is set, as in Reverb. PHP stream-context options that rustls
+/// cannot honour are refused rather than ignored.
+fn tls_files(tls: &Node) -> Result<Option<TlsFiles>, ConfigError> {
+    if tls
+        .optional_string("passphrase")?
+        .is_some_and(|p| !p.is_empty())
+    {
+        return Err(ConfigError::new(
+            &tls.key("passphrase"),
+            "is not supported: decrypt the key once (openssl pkey -in key.pem -out key-plain.pem) \
+             and point local_pk at it",
+        ));
+    }
+    let key = tls.optional_string("local_pk")?;
+    match tls.optional_string("local_cert")? {
+        Some(cert) => Ok(Some(TlsFiles { cert, key })),
+        None if key.is_some() => Err(ConfigError::new(
+            &tls.key("local_cert"),
+            "is required when local_pk is set",
+        )),
+        None => Ok(None),
     }
 }
 

@@ -5,7 +5,11 @@
 //!
 //! - [`config`]: the typed configuration, read from the shape of Laravel's `config('reverb')`.
 //! - [`server`]: [`Server::start`] binds, runs the runtime on its own thread, and stops.
-//! - [`http`]: the one listener: WebSocket upgrades on `/app/{key}` and `/up`.
+//! - [`http`]: the one listener: WebSocket upgrades on `/app/{key}`, the Pusher HTTP API
+//!   under `/apps/{id}`, and `/up`.
+//! - [`tls`]: `wss://` and `https://` with rustls.
+//! - [`auth`]: HMAC signatures for channels, user sign-in and HTTP API requests.
+//! - [`users`]: signed-in users and watchlists.
 //! - [`ws`]: one task per socket: read loop, bounded send queue, pings, close codes.
 //! - [`protocol`]: client messages, server frames and Pusher error codes.
 //! - [`channels`]: each app's channels and their subscribers; fan-out.
@@ -24,6 +28,7 @@ pub mod http;
 pub mod protocol;
 pub mod server;
 pub mod state;
+pub mod tls;
 pub mod users;
 pub mod ws;
 

@@ -30,6 +30,9 @@ pub enum StartError {
         /// The OS error.
         source: io::Error,
     },
+    /// The TLS certificate or key could not be used.
+    #[error("could not set up TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// Threads, the runtime or the event queue could not be created.
     #[error("could not start the server runtime: {0}")]
     Runtime(#[from] io::Error),
@@ -67,6 +70,7 @@ pub struct Server {
 impl Server {
     /// Binds the configured address and starts serving on background threads.
     pub fn start(config: Config) -> Result<Server, StartError> {
+        let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
         let address = format!("{}:{}", config.host, config.port);
         let listener = std::net::TcpListener::bind((config.host.as_str(), config.port))
             .and_then(|listener| listener.set_nonblocking(true).map(|_| listener))
@@ -74,7 +78,7 @@ impl Server {
         let local_addr = listener.local_addr()?;
         let events = Arc::new(EventQueue::new(config.event_queue_size)?);
         let workers = config.workers;
-        let state = Arc::new(ServerState::new(config, events));
+        let state = Arc::new(ServerState::new(config, events, tls));
         let grace = Arc::new(Mutex::new(DEFAULT_GRACE));
 
         let thread_state = state.clone();

@@ -4,6 +4,7 @@ use crate::app::Apps;
 use crate::config::Config;
 use crate::events::EventQueue;
 use std::sync::Arc;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -21,11 +22,13 @@ pub struct ServerState {
     pub shutdown: CancellationToken,
     /// Every connection task, so a stop can wait for them to finish.
     pub tasks: TaskTracker,
+    /// Wraps accepted sockets in TLS when the server serves `wss://`.
+    pub tls: Option<TlsAcceptor>,
 }
 
 impl ServerState {
     /// Builds the state for `config`, reporting into `events`.
-    pub fn new(config: Config, events: Arc<EventQueue>) -> ServerState {
+    pub fn new(config: Config, events: Arc<EventQueue>, tls: Option<TlsAcceptor>) -> ServerState {
         ServerState {
             apps: Apps::new(&config.apps),
             send_queue_size: config.send_queue_size,
@@ -33,6 +36,7 @@ impl ServerState {
             events,
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            tls,
         }
     }
 }

@@ -17,7 +17,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+
+/// How long a client may take to complete a TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a client may take to send a request's headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,6 +47,21 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>) {
 }
 
 async fn serve_connection(stream: TcpStream, state: Arc<ServerState>) {
+    match state.tls.clone() {
+        None => serve_http(stream, state).await,
+        Some(acceptor) => {
+            let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+            if let Ok(Ok(stream)) = handshake.await {
+                serve_http(stream, state).await;
+            }
+        }
+    }
+}
+
+async fn serve_http<S>(stream: S, state: Arc<ServerState>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service_state = state.clone();
     let service = service_fn(move |request| {
         let state = service_state.clone();
