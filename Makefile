@@ -1,6 +1,6 @@
 # reverb-rs: build the PHP extension, run the demo, run every test.
 #
-#   make demo   set up, build, and serve the demo (http://127.0.0.1:8000, WebSocket on :8080)
+#   make demo   set up, build, and serve the demo chat (http://127.0.0.1:8000, WebSocket on :8080)
 #   make test   set up, build, and run all tests
 
 EXTENSION := target/release/libreverb_rs.so
@@ -30,7 +30,7 @@ test-python:
 	REVERB_RS_EXTENSION=$(CURDIR)/$(EXTENSION) python3 -m unittest discover -s tests/python -v
 
 test-e2e:
-	REVERB_RS_EXTENSION=$(CURDIR)/$(EXTENSION) node --test tests/e2e/
+	REVERB_RS_EXTENSION=$(CURDIR)/$(EXTENSION) node --test tests/e2e/ tests/browser/
 
 lint: deps
 	cargo fmt --all -- --check

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing reverb-rs needs on Debian (bookworm): PHP 8.2 with its
-# headers, libclang for the bindings, PHPUnit, Node.js packages. Installs only what is missing.
+# headers, libclang for the bindings, PHPUnit, Laravel (Debian's php-laravel-framework),
+# Chromium for the browser test, the Python pusher SDK, and the Node.js packages in
+# package.json. Installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(php8.2-cli php8.2-dev php8.2-xml php8.2-mbstring libclang-dev phpunit php-laravel-framework iproute2 curl)
+packages=(php8.2-cli php8.2-dev php8.2-xml php8.2-mbstring libclang-dev phpunit php-laravel-framework iproute2 curl chromium)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

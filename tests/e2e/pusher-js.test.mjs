@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startPhp, connect, nextEvent } from './support.mjs';
 
 test('pusher-js receives the demo clock ticks', async () => {
-  const server = await startPhp('demo/server.php', { env: { DEMO_PORT: '0' } });
+  const server = await startPhp('examples/clock/server.php', { env: { DEMO_PORT: '0' } });
   const pusher = connect(server.port, 'demo-key');
   try {
     const tick = await nextEvent(pusher.subscribe('clock'), 'tick');

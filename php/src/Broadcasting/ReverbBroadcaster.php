@@ -33,23 +33,15 @@ final class ReverbBroadcaster extends Broadcaster
 
     private ?Client $client = null;
 
-    /** @param array<string, mixed> $config the `broadcasting.connections.reverb` block */
+    /**
+     * Nothing is checked here: Laravel builds the broadcaster while booting (for
+     * routes/channels.php), and a missing extension or key must not break every request and
+     * command. Each check runs where its absence would matter.
+     *
+     * @param array<string, mixed> $config the `broadcasting.connections.reverb` block
+     */
     public function __construct(private Container $app, private array $config)
     {
-        if (!extension_loaded('reverb_rs')) {
-            throw new BroadcastException(
-                'The reverb broadcast driver needs the reverb_rs PHP extension in this PHP process '
-                . '(CLI and FPM): install it and enable it with an ini file (extension=reverb_rs.so).'
-            );
-        }
-        foreach (['key', 'secret', 'app_id'] as $required) {
-            if (empty($config[$required])) {
-                throw new BroadcastException(
-                    "The reverb broadcasting connection has no {$required}: set REVERB_APP_KEY, "
-                    . 'REVERB_APP_SECRET and REVERB_APP_ID in .env (php artisan reverb:install writes them).'
-                );
-            }
-        }
     }
 
     /**
@@ -138,6 +130,13 @@ final class ReverbBroadcaster extends Broadcaster
      */
     public function broadcast(array $channels, $event, array $payload = [])
     {
+        if (!extension_loaded('reverb_rs')) {
+            throw new BroadcastException(
+                'The reverb broadcast driver needs the reverb_rs PHP extension in this PHP process '
+                . '(CLI and FPM): install it and enable it with an ini file (extension=reverb_rs.so).'
+            );
+        }
+        $this->requireCredentials();
         $socketId = Arr::pull($payload, 'socket');
         $channels = $this->formatChannels($channels);
         $data = $this->encode($channels, $payload);
@@ -153,6 +152,18 @@ final class ReverbBroadcaster extends Broadcaster
             }
         } catch (ApiException | ServerException $e) {
             throw new BroadcastException(sprintf('Pusher error: %s.', $e->getMessage()));
+        }
+    }
+
+    private function requireCredentials(): void
+    {
+        foreach (['key', 'secret', 'app_id'] as $required) {
+            if (empty($this->config[$required])) {
+                throw new BroadcastException(
+                    "The reverb broadcasting connection has no {$required}: set REVERB_APP_KEY, "
+                    . 'REVERB_APP_SECRET and REVERB_APP_ID in .env (php artisan reverb:install writes them).'
+                );
+            }
         }
     }
 
@@ -227,6 +238,7 @@ final class ReverbBroadcaster extends Broadcaster
 
     private function sign(string $message): string
     {
+        $this->requireCredentials();
         return $this->config['key'] . ':' . hash_hmac('sha256', $message, (string) $this->config['secret']);
     }
 

@@ -129,7 +129,7 @@ final class BroadcasterTest extends ServerTestCase
     {
         $this->expectException(BroadcastException::class);
         $this->expectExceptionMessage('REVERB_APP_KEY');
-        new ReverbBroadcaster(new Container(), ['secret' => 's', 'app_id' => '1']);
+        (new ReverbBroadcaster(new Container(), ['secret' => 's', 'app_id' => '1']))->broadcast(['a'], 'e', []);
     }
 
     /** @return array{WebSocketClient, string} */

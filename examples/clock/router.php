@@ -9,7 +9,7 @@ declare(strict_types=1);
 $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
 if ($path === '/pusher.min.js') {
     header('Content-Type: application/javascript');
-    readfile(__DIR__ . '/../node_modules/pusher-js/dist/web/pusher.min.js');
+    readfile(__DIR__ . '/../../node_modules/pusher-js/dist/web/pusher.min.js');
     return true;
 }
 if ($path === '/' || $path === '/index.html') {

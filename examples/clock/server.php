@@ -4,7 +4,7 @@
  * The demo server: a reverb-rs server on 127.0.0.1:8080 with one app ("demo-key") that
  * publishes a clock tick to the public channel "clock" every second.
  *
- * Run it with the extension loaded: php -d extension=target/release/libreverb_rs.so demo/server.php
+ * Run it with the extension loaded: php -d extension=target/release/libreverb_rs.so examples/clock/server.php
  */
 
 declare(strict_types=1);
