@@ -158,6 +158,9 @@ final class StartCommand extends Command
             $this->line(sprintf('  App %s (key %s)', $app['app_id'] ?? '?', $app['key'] ?? '?'));
         }
         $this->line("  Open file limit: {$limits['soft']} (hard limit {$limits['hard']})");
+        if (filter_var($options['scaling']['enabled'] ?? false, FILTER_VALIDATE_BOOLEAN)) {
+            $this->warn('  scaling.enabled is set, but this version of reverb-rs does not scale over Redis yet: this server runs on its own.');
+        }
         $wanted = array_sum(array_map(fn ($app) => (int) ($app['max_connections'] ?? 0), $apps));
         if (is_numeric($limits['soft']) && $wanted > 0 && $wanted + 100 > (int) $limits['soft']) {
             $this->warn("  The open file limit is below what max_connections ({$wanted}) needs; raise it (ulimit -n, LimitNOFILE, minfds).");
