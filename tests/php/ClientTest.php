@@ -83,6 +83,28 @@ final class ClientTest extends ServerTestCase
         $this->assertSame(4009, $socket->receiveEvent('never')['close']);
     }
 
+    public function testSendToUserReachesTheSignedInUser(): void
+    {
+        $server = $this->startServer();
+        $socket = new WebSocketClient($server->port(), '/app/key-1');
+        $socketId = json_decode($socket->receiveEvent('pusher:connection_established')['data'], true)['socket_id'];
+        $userData = '{"id":"u1"}';
+        $socket->send(['event' => 'pusher:signin', 'data' => [
+            'user_data' => $userData,
+            'auth' => 'key-1:' . hash_hmac('sha256', "{$socketId}::user::{$userData}", 'secret-1'),
+        ]]);
+        $socket->receiveEvent('pusher:signin_success');
+        $socket->send(['event' => 'pusher:subscribe', 'data' => ['channel' => '#server-to-user-u1']]);
+        $socket->receiveEvent('pusher_internal:subscription_succeeded');
+
+        $this->client($server)->sendToUser('u1', 'notice', '{"text":"hi"}');
+
+        $this->assertSame(
+            ['event' => 'notice', 'data' => '{"text":"hi"}', 'channel' => '#server-to-user-u1'],
+            $socket->receive()
+        );
+    }
+
     public function testServerErrorsBecomeApiExceptionsWithTheStatus(): void
     {
         $server = $this->startServer();
