@@ -266,7 +266,7 @@ test('`reverb:install` sets up a fresh app that then works; a second run changes
     });
     editFile(app.dir, 'config/app.php', (config) => config.replace(
       /^( *)App\\Providers\\BroadcastServiceProvider::class,/m, '$1// App\\Providers\\BroadcastServiceProvider::class,'));
-    rmSync(path.join(app.dir, 'config/reverb.php'));
+    rmSync(path.join(app.dir, 'config/reverb.php'), { force: true });
     const fresh = snapshot(app.dir);
     assert.doesNotMatch(fresh['.env'], /REVERB_/);
     assert.doesNotMatch(fresh['config/broadcasting.php'], /'reverb'/);
