@@ -41,12 +41,13 @@ pecl_package_and_install() {
         test -f "$(php-config --extension-dir)/reverb_rs.so" ||
         { tail -20 "$work/pecl-package.log" "$work/pecl-install.log" 2>/dev/null; false; }
 }
+# Outputs are captured first: `grep -q` stops reading early, which pipefail would report.
 debian_enablement_loads_it() {
-    scripts/enable-extension.sh >/dev/null && php -m | grep -qx reverb_rs
+    scripts/enable-extension.sh >/dev/null && grep -qx reverb_rs <<<"$(php -m)"
 }
 introspection_works() {
-    php --ri reverb_rs | grep -q "^version => $version" &&
-        php --re reverb_rs | grep -q 'final class ReverbRs\\Server'
+    grep -q "^version => $version" <<<"$(php --ri reverb_rs)" &&
+        grep -q 'final class ReverbRs\\Server' <<<"$(php --re reverb_rs)"
 }
 
 check "package.xml lists what scripts/package-xml.php lists" package_xml_is_current
