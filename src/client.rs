@@ -3,8 +3,9 @@
 //! Parameter names are camelCase because PHP code may pass them as named arguments.
 #![allow(non_snake_case)]
 
-use crate::convert::{array_to_json, json_to_zval, zval_to_json};
+use crate::convert::{array_to_json, json_to_array, zval_to_json};
 use crate::exceptions::{api_error, config_error};
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
@@ -114,18 +115,18 @@ impl Client {
         data: String,
         socketId: Option<String>,
         info: Vec<String>,
-    ) -> PhpResult<Zval> {
+    ) -> PhpResult<ZBox<ZendHashTable>> {
         let channels = string_list(&zval_to_json(channels), "$channels")?;
         let answer = self
             .client
             .trigger(&channels, &event, &data, socketId.as_deref(), &info)
             .map_err(thrown)?;
-        Ok(json_to_zval(&answer))
+        Ok(json_to_array(&answer))
     }
 
     /// Publishes several events: each `['channel' => .., 'name' => .., 'data' => ..,
     /// 'socket_id' => ?, 'info' => ?]`.
-    pub fn trigger_batch(&self, events: &ZendHashTable) -> PhpResult<Zval> {
+    pub fn trigger_batch(&self, events: &ZendHashTable) -> PhpResult<ZBox<ZendHashTable>> {
         let Value::Array(items) = array_to_json(events) else {
             return Err(PhpException::from_message(
                 "$events must be a list of events".into(),
@@ -152,32 +153,36 @@ impl Client {
                 })
             })
             .collect::<PhpResult<Vec<_>>>()?;
-        Ok(json_to_zval(
+        Ok(json_to_array(
             &self.client.trigger_batch(&batch).map_err(thrown)?,
         ))
     }
 
     /// The occupied channels, optionally those starting with `$prefix`.
     #[php(defaults(info = []))]
-    pub fn channels(&self, prefix: Option<String>, info: Vec<String>) -> PhpResult<Zval> {
+    pub fn channels(
+        &self,
+        prefix: Option<String>,
+        info: Vec<String>,
+    ) -> PhpResult<ZBox<ZendHashTable>> {
         let answer = self
             .client
             .channels(prefix.as_deref(), &info)
             .map_err(thrown)?;
-        Ok(json_to_zval(&answer))
+        Ok(json_to_array(&answer))
     }
 
     /// One channel: `occupied` and the attributes asked for in `$info`.
     #[php(defaults(info = []))]
-    pub fn channel(&self, name: String, info: Vec<String>) -> PhpResult<Zval> {
-        Ok(json_to_zval(
+    pub fn channel(&self, name: String, info: Vec<String>) -> PhpResult<ZBox<ZendHashTable>> {
+        Ok(json_to_array(
             &self.client.channel(&name, &info).map_err(thrown)?,
         ))
     }
 
     /// The users of a presence channel: `['users' => [['id' => ..], ..]]`.
-    pub fn users(&self, channel: String) -> PhpResult<Zval> {
-        Ok(json_to_zval(&self.client.users(&channel).map_err(thrown)?))
+    pub fn users(&self, channel: String) -> PhpResult<ZBox<ZendHashTable>> {
+        Ok(json_to_array(&self.client.users(&channel).map_err(thrown)?))
     }
 
     /// Disconnects every socket of a user.

@@ -51,16 +51,25 @@ pub fn json_to_zval(value: &Value) -> Zval {
             // Only fails for strings with a NUL byte in persistent memory; ours are not.
             let _ = zval.set_string(s, false);
         }
+        Value::Array(_) | Value::Object(_) => zval.set_hashtable(json_to_array(value)),
+    }
+    zval
+}
+
+/// Converts a JSON array or object into a PHP array (anything else becomes `[]`), for
+/// methods whose PHP return type is `array`.
+pub fn json_to_array(value: &Value) -> ZBox<ZendHashTable> {
+    match value {
         Value::Array(items) => {
             let mut array = ZendHashTable::with_capacity(items.len() as u32);
             for item in items {
                 let _ = array.push(json_to_zval(item));
             }
-            zval.set_hashtable(array);
+            array
         }
-        Value::Object(map) => zval.set_hashtable(object_to_array(map)),
+        Value::Object(map) => object_to_array(map),
+        _ => ZendHashTable::new(),
     }
-    zval
 }
 
 fn object_to_array(map: &Map<String, Value>) -> ZBox<ZendHashTable> {

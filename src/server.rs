@@ -6,12 +6,13 @@
 //! Parameter names are camelCase because PHP code may pass them as named arguments.
 #![allow(non_snake_case)]
 
-use crate::convert::{array_to_json, json_to_zval};
+use crate::convert::{array_to_json, json_to_array};
 use crate::exceptions::{config_error, server_error};
 use crate::registry;
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::types::ZendHashTable;
 use reverb_engine::{Config, WaitOutcome};
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,14 +91,14 @@ impl Server {
     }
 
     /// The engine events since the last drain, oldest first, each an array with a `type`.
-    pub fn drain(&self) -> PhpResult<Zval> {
+    pub fn drain(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let events: Vec<serde_json::Value> = self
             .engine()?
             .drain()
             .iter()
             .map(|event| serde_json::to_value(event).unwrap_or_default())
             .collect();
-        Ok(json_to_zval(&serde_json::Value::Array(events)))
+        Ok(json_to_array(&serde_json::Value::Array(events)))
     }
 
     /// A file descriptor that becomes readable when events are ready, for `stream_select`
@@ -123,7 +124,11 @@ impl Server {
 
     /// The occupied channels of an app, optionally only those starting with `$prefix`:
     /// `[name => ['subscription_count' => n, 'user_count' => n (presence only)]]`.
-    pub fn channels(&self, appId: String, prefix: Option<String>) -> PhpResult<Zval> {
+    pub fn channels(
+        &self,
+        appId: String,
+        prefix: Option<String>,
+    ) -> PhpResult<ZBox<ZendHashTable>> {
         let app = self
             .engine()?
             .app(&appId)
@@ -139,23 +144,23 @@ impl Server {
                 (name, entry)
             })
             .collect();
-        Ok(json_to_zval(&serde_json::Value::Object(channels)))
+        Ok(json_to_array(&serde_json::Value::Object(channels)))
     }
 
     /// One channel: `occupied`, `subscription_count`, `user_count` (presence) and `cache`
     /// (`['frame' => last event, 'ttl_seconds' => n]`, cache channels only).
-    pub fn channel(&self, appId: String, name: String) -> PhpResult<Zval> {
+    pub fn channel(&self, appId: String, name: String) -> PhpResult<ZBox<ZendHashTable>> {
         let app = self
             .engine()?
             .app(&appId)
             .map_err(|e| server_error(e.to_string()))?;
-        Ok(json_to_zval(
+        Ok(json_to_array(
             &serde_json::to_value(app.channel(&name)).unwrap_or_default(),
         ))
     }
 
     /// The user ids on a presence channel (`[]` when nobody is subscribed).
-    pub fn users(&self, appId: String, channel: String) -> PhpResult<Zval> {
+    pub fn users(&self, appId: String, channel: String) -> PhpResult<ZBox<ZendHashTable>> {
         let app = self
             .engine()?
             .app(&appId)
@@ -165,7 +170,7 @@ impl Server {
             Err(reverb_engine::app::UsersError::NotFound) => Vec::new(),
             Err(error) => return Err(server_error(format!("{channel}: {error}"))),
         };
-        Ok(json_to_zval(&serde_json::Value::Array(users)))
+        Ok(json_to_array(&serde_json::Value::Array(users)))
     }
 
     /// Closes every socket of a user (signed in, or joined to a presence channel as them).
@@ -179,9 +184,9 @@ impl Server {
     }
 
     /// Counters per app id: connections, channels, messages_in, messages_out.
-    pub fn stats(&self) -> PhpResult<Zval> {
+    pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let stats = serde_json::to_value(self.engine()?.stats()).unwrap_or_default();
-        Ok(json_to_zval(&stats))
+        Ok(json_to_array(&stats))
     }
 
     /// How many engine events were dropped because nobody drained them in time.
