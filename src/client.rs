@@ -9,6 +9,7 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
+use reverb_engine::client::tls::Verification;
 use reverb_engine::client::{BatchEvent, ClientConfig, ClientError};
 use serde_json::Value;
 use std::time::Duration;
@@ -81,6 +82,14 @@ fn options(config: &Value) -> Result<ClientConfig, String> {
             .ok_or("timeout must be a number of seconds greater than 0")?,
     };
     let path = text("path")?.unwrap_or_default();
+    let verify = match config.get("verify") {
+        None | Some(Value::Null) | Some(Value::Bool(true)) => Verification::WebPki,
+        Some(Value::Bool(false)) => Verification::Disabled,
+        Some(Value::String(ca_file)) if !ca_file.is_empty() => {
+            Verification::CaFile(ca_file.clone())
+        }
+        Some(_) => return Err("verify must be true, false, or the path of a CA file".into()),
+    };
     Ok(ClientConfig {
         key: required("key")?,
         secret: required("secret")?,
@@ -90,19 +99,21 @@ fn options(config: &Value) -> Result<ClientConfig, String> {
         scheme,
         path: path.trim_end_matches('/').to_string(),
         timeout: Duration::from_secs_f64(timeout),
+        verify,
     })
 }
 
 #[php_impl]
 impl Client {
     /// Options: `key`, `secret`, `app_id` (required), `host` (127.0.0.1), `port` (80/443),
-    /// `scheme` (`http`|`https`), `path` (a prefix before `/apps`), `timeout` (5.0 s).
+    /// `scheme` (`http`|`https`), `path` (a prefix before `/apps`), `timeout` (5.0 s), and
+    /// `verify` for https (true: Mozilla's roots; a path: that CA file; false: no checks).
     /// Throws `ReverbRs\ConfigException` naming a bad option.
     pub fn __construct(options: &ZendHashTable) -> PhpResult<Self> {
         let config = self::options(&array_to_json(options)).map_err(config_error)?;
-        Ok(Client {
-            client: reverb_engine::client::Client::new(config),
-        })
+        let client = reverb_engine::client::Client::new(config)
+            .map_err(|error| config_error(format!("verify: {}", error.message)))?;
+        Ok(Client { client })
     }
 
     /// Publishes `$data` as `$event` on one channel or several; returns the server's answer

@@ -1189,6 +1189,7 @@ fn client_config(addr: SocketAddr) -> ClientConfig {
         port: addr.port(),
         path: String::new(),
         timeout: Duration::from_secs(3),
+        verify: reverb_engine::client::tls::Verification::WebPki,
     }
 }
 
@@ -1210,7 +1211,7 @@ async fn client_trigger_delivers_and_returns_channel_info() {
 
     let config = client_config(addr);
     let answer = blocking("client.trigger", move || {
-        let client = ApiClient::new(config);
+        let client = ApiClient::new(config).expect("a valid client");
         let plain = client.trigger(&names(&["news"]), "update", r#"{"v":1}"#, None, &[]);
         let info = client.trigger(
             &names(&["news"]),
@@ -1251,7 +1252,7 @@ async fn client_trigger_batch_delivers_and_returns_batch_info() {
 
     let config = client_config(addr);
     let answer = blocking("client.trigger_batch", move || {
-        let client = ApiClient::new(config);
+        let client = ApiClient::new(config).expect("a valid client");
         let event = |channel: &str, name: &str, info: &[&str]| BatchEvent {
             channel: channel.into(),
             name: name.into(),
@@ -1286,7 +1287,7 @@ async fn client_channels_and_channel_report_occupied_channels() {
 
     let config = client_config(addr);
     let answers = blocking("client.channels / client.channel", move || {
-        let client = ApiClient::new(config);
+        let client = ApiClient::new(config).expect("a valid client");
         vec![
             client.channels(None, &[]),
             client.channels(Some("presence-"), &names(&["user_count"])),
@@ -1318,7 +1319,7 @@ async fn client_users_lists_presence_users() {
 
     let config = client_config(addr);
     let answers = blocking("client.users", move || {
-        let client = ApiClient::new(config);
+        let client = ApiClient::new(config).expect("a valid client");
         (
             client.users("presence-room"),
             client.users("news"),
@@ -1342,7 +1343,9 @@ async fn client_terminate_user_connections_closes_the_users_sockets() {
 
     let config = client_config(addr);
     let answer = blocking("client.terminate_user_connections", move || {
-        ApiClient::new(config).terminate_user_connections("42")
+        ApiClient::new(config)
+            .expect("a valid client")
+            .terminate_user_connections("42")
     })
     .await;
     assert_eq!(answer, Ok(json!({})));
@@ -1363,7 +1366,7 @@ async fn client_send_to_user_reaches_the_signed_in_user() {
 
     let config = client_config(addr);
     let answers = blocking("client.send_to_user", move || {
-        let client = ApiClient::new(config);
+        let client = ApiClient::new(config).expect("a valid client");
         (
             client.send_to_user("42", "greeting", r#"{"hello":"you"}"#),
             // The channel name needs escaping in the path; the signature covers it as sent.
@@ -1394,8 +1397,12 @@ async fn client_error_status_comes_back_in_client_error() {
     unknown_app.app_id = "no-such-app".into();
     let answers = blocking("failing client calls", move || {
         (
-            ApiClient::new(wrong_secret).channels(None, &[]),
-            ApiClient::new(unknown_app).trigger(&names(&["news"]), "e", "{}", None, &[]),
+            ApiClient::new(wrong_secret)
+                .expect("a valid client")
+                .channels(None, &[]),
+            ApiClient::new(unknown_app)
+                .expect("a valid client")
+                .trigger(&names(&["news"]), "e", "{}", None, &[]),
         )
     })
     .await;
@@ -1420,7 +1427,13 @@ async fn client_against_an_unreachable_port_has_no_status() {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let config = client_config(addr);
     let answer = blocking("a call to a closed port", move || {
-        ApiClient::new(config).trigger(&names(&["news"]), "e", "{}", None, &[])
+        ApiClient::new(config).expect("a valid client").trigger(
+            &names(&["news"]),
+            "e",
+            "{}",
+            None,
+            &[],
+        )
     })
     .await;
     match answer {
@@ -1443,9 +1456,19 @@ async fn client_with_a_path_prefix_reaches_a_prefixed_server() {
     let unprefixed = client_config(addr);
     let answers = blocking("prefixed client calls", move || {
         (
-            ApiClient::new(prefixed.clone()).channels(None, &[]),
-            ApiClient::new(prefixed).trigger(&names(&["news"]), "e", "{}", None, &[]),
-            ApiClient::new(unprefixed).channels(None, &[]),
+            ApiClient::new(prefixed.clone())
+                .expect("a valid client")
+                .channels(None, &[]),
+            ApiClient::new(prefixed).expect("a valid client").trigger(
+                &names(&["news"]),
+                "e",
+                "{}",
+                None,
+                &[],
+            ),
+            ApiClient::new(unprefixed)
+                .expect("a valid client")
+                .channels(None, &[]),
         )
     })
     .await;

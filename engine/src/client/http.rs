@@ -5,10 +5,10 @@
 //! request over a kept-alive connection costs one write and usually one read.
 
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The most response headers read.
@@ -72,28 +72,15 @@ pub struct Connection {
     buffer: Vec<u8>,
 }
 
-/// The TLS settings for `https`: Mozilla's root certificates.
-fn tls_config() -> Arc<ClientConfig> {
-    static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default protocol versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            Arc::new(config)
-        })
-        .clone()
-}
-
 impl Connection {
-    /// Connects (TLS when `tls`), with `timeout` for connecting and for every read and write.
-    pub fn open(host: &str, port: u16, tls: bool, timeout: Duration) -> io::Result<Connection> {
+    /// Connects (TLS with `tls` settings when given), with `timeout` for connecting and for
+    /// every read and write.
+    pub fn open(
+        host: &str,
+        port: u16,
+        tls: Option<Arc<ClientConfig>>,
+        timeout: Duration,
+    ) -> io::Result<Connection> {
         let mut last_error =
             io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"));
         let mut connected = None;
@@ -110,14 +97,15 @@ impl Connection {
         tcp.set_nodelay(true)?;
         tcp.set_read_timeout(Some(timeout))?;
         tcp.set_write_timeout(Some(timeout))?;
-        let stream = if tls {
-            let name = ServerName::try_from(host.to_string())
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-            let session = ClientConnection::new(tls_config(), name)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            Stream::Tls(Box::new(StreamOwned::new(session, tcp)))
-        } else {
-            Stream::Plain(tcp)
+        let stream = match tls {
+            Some(config) => {
+                let name = ServerName::try_from(host.to_string())
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                let session = ClientConnection::new(config, name)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                Stream::Tls(Box::new(StreamOwned::new(session, tcp)))
+            }
+            None => Stream::Plain(tcp),
         };
         Ok(Connection {
             stream,

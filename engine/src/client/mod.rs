@@ -7,16 +7,21 @@
 //! transparently. `https` uses rustls.
 //!
 //! - [`http`]: one kept-alive HTTP/1.1 connection.
+//! - [`tls`]: how `https` servers are verified.
 
 mod http;
+pub mod tls;
 
 use crate::auth;
 use http::{Connection, RoundTripError};
 use parking_lot::Mutex;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use rustls::ClientConfig as TlsConfig;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tls::Verification;
 
 /// Where and as whom to send requests.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +43,8 @@ pub struct ClientConfig {
     pub path: String,
     /// How long one request may take, connecting included.
     pub timeout: Duration,
+    /// Which certificates an `https` server may present.
+    pub verify: Verification,
 }
 
 /// A request that failed: the HTTP status (`None` when no response arrived) and why.
@@ -83,10 +90,11 @@ const PATH_SEGMENT: &AsciiSet = &CONTROLS
 /// A Pusher HTTP API client for one app.
 pub struct Client {
     config: ClientConfig,
+    tls: Option<Arc<TlsConfig>>,
 }
 
-/// Where a pooled connection goes: scheme, host, port.
-type Target = (String, String, u16);
+/// Where a pooled connection goes: scheme, host, port, and how its certificate was checked.
+type Target = (String, String, u16, Verification);
 
 /// Idle kept-alive connections, owned by the process that opened them.
 struct Pool {
@@ -127,7 +135,12 @@ impl Client {
     /// had already closed is replaced once, transparently.
     fn send(&self, request: &[u8]) -> Result<(u16, String), ClientError> {
         let config = &self.config;
-        let target: Target = (config.scheme.clone(), config.host.clone(), config.port);
+        let target: Target = (
+            config.scheme.clone(),
+            config.host.clone(),
+            config.port,
+            config.verify.clone(),
+        );
         let unreachable = |error: std::io::Error| ClientError {
             status: None,
             message: format!(
@@ -140,13 +153,10 @@ impl Client {
             let reused = pooled.is_some();
             let mut connection = match pooled {
                 Some(connection) => connection,
-                None => Connection::open(
-                    &config.host,
-                    config.port,
-                    config.scheme == "https",
-                    config.timeout,
-                )
-                .map_err(unreachable)?,
+                None => {
+                    Connection::open(&config.host, config.port, self.tls.clone(), config.timeout)
+                        .map_err(unreachable)?
+                }
             };
             match connection.round_trip(request) {
                 Ok(response) => {
@@ -169,9 +179,17 @@ impl Client {
         }
     }
 
-    /// A client for the app and server in `config`.
-    pub fn new(config: ClientConfig) -> Client {
-        Client { config }
+    /// A client for the app and server in `config`; fails when the TLS settings cannot be
+    /// used (an unreadable CA file).
+    pub fn new(config: ClientConfig) -> Result<Client, ClientError> {
+        let tls = (config.scheme == "https")
+            .then(|| config.verify.client_config())
+            .transpose()
+            .map_err(|error| ClientError {
+                status: None,
+                message: error.to_string(),
+            })?;
+        Ok(Client { config, tls })
     }
 
     /// Publishes an event to channels; returns the server's answer (`{}` or channel info).

@@ -194,6 +194,7 @@ final class ReverbBroadcaster extends Broadcaster
             'scheme' => $scheme,
             'path' => $options['path'] ?? '',
             'timeout' => $this->config['client_options']['timeout'] ?? 30,
+            'verify' => $this->config['client_options']['verify'] ?? true,
         ]);
     }
 
