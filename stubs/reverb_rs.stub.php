@@ -17,7 +17,8 @@ namespace ReverbRs {
     class Client {
         /**
          * Options: `key`, `secret`, `app_id` (required), `host` (127.0.0.1), `port` (80/443),
-         * `scheme` (`http`|`https`), `path` (a prefix before `/apps`), `timeout` (5.0 s).
+         * `scheme` (`http`|`https`), `path` (a prefix before `/apps`), `timeout` (5.0 s), and
+         * `verify` for https (true: Mozilla's roots; a path: that CA file; false: no checks).
          * Throws `ReverbRs\ConfigException` naming a bad option.
          *
          * @param array $options
