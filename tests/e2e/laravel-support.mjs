@@ -97,7 +97,7 @@ export async function startReverb({ cwd = appDir, env = {}, args = [] } = {}) {
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`reverb:start did not start within 15 s:\n${server.output()}`)), 15_000);
     const check = () => {
-      const match = server.output().match(/Starting server on [^\s:]+:(\d+)/);
+      const match = server.output().match(/Starting (?:secure )?server on [^\s:]+:(\d+)/);
       if (match) {
         clearTimeout(timer);
         resolve(Number(match[1]));

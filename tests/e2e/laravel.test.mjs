@@ -3,7 +3,9 @@
 // /broadcasting/auth, reverb:restart and SIGTERM, and reverb:install on a fresh app.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
@@ -339,5 +341,25 @@ test('`reverb:install` works in an app already set to the reverb driver but with
     assert.match(readEnv(app.dir).REVERB_APP_KEY ?? '', /^[a-z0-9]{16,}$/);
   } finally {
     app.remove();
+  }
+});
+
+test('with --hostname and no certificate configured, reverb:start serves TLS with the Valet certificate', async () => {
+  const home = mkdtempSync(path.join(tmpdir(), 'reverb-rs-home-'));
+  const certificates = path.join(home, '.config/valet/Certificates');
+  mkdirSync(certificates, { recursive: true });
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=demo.test',
+    '-keyout', path.join(certificates, 'demo.test.key'), '-out', path.join(certificates, 'demo.test.crt'),
+  ], { stdio: 'ignore' });
+  let reverb;
+  try {
+    reverb = await startReverb({ env: { HOME: home }, args: ['--hostname=demo.test'] });
+    assert.match(reverb.output(), /Starting secure server/);
+    assert.match(reverb.output(), /Certificate: .*\.config\/valet\/Certificates\/demo\.test\.crt/);
+    assert.match(reverb.output(), /wss:\/\/demo\.test:\d+\/app\/\{key\}/);
+  } finally {
+    await reverb?.stop();
+    rmSync(home, { recursive: true, force: true });
   }
 });

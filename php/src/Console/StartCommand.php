@@ -118,9 +118,37 @@ final class StartCommand extends Command
         $server['host'] ??= '0.0.0.0';
         $server['port'] ??= 8080;
         $server['report_sent_messages'] = $this->option('debug') || ($server['dispatch_events'] ?? false);
+        if (empty($server['options']['tls']['local_cert']) && !empty($server['hostname'])) {
+            $certificate = $this->localCertificate((string) $server['hostname']);
+            if ($certificate !== null) {
+                $server['options']['tls']['local_cert'] = "{$certificate}.crt";
+                $server['options']['tls']['local_pk'] = "{$certificate}.key";
+            }
+        }
         $config['servers'][$name] = $server;
 
         return $config;
+    }
+
+    /**
+     * The Herd or Valet certificate for `$hostname` (without extension), as Reverb finds it
+     * when no certificate is configured.
+     */
+    private function localCertificate(string $hostname): ?string
+    {
+        $home = (string) (getenv('HOME') ?: ($_SERVER['HOME'] ?? ''));
+        foreach ([
+            "{$home}/Library/Application Support/Herd/config/valet/Certificates",
+            "{$home}/.config/herd/config/valet/Certificates",
+            "{$home}/.config/valet/Certificates",
+            "{$home}/.valet/Certificates",
+        ] as $directory) {
+            $base = "{$directory}/{$hostname}";
+            if ($home !== '' && is_file("{$base}.crt") && is_file("{$base}.key")) {
+                return $base;
+            }
+        }
+        return null;
     }
 
     /**
@@ -147,13 +175,22 @@ final class StartCommand extends Command
     {
         $path = $options['path'] ?? '';
         $hostname = $options['hostname'] ?? null;
+        $tls = $options['options']['tls']['local_cert'] ?? null;
         $this->status(sprintf(
-            'Starting server on %s:%d%s%s.',
+            'Starting %sserver on %s:%d%s%s.',
+            $tls ? 'secure ' : '',
             $options['host'],
             $server->port(),
             $path,
             $hostname ? " ({$hostname})" : ''
         ));
+        if ($tls) {
+            $this->line("  Certificate: {$tls}");
+        }
+        if ($hostname) {
+            $scheme = $tls ? 'wss' : 'ws';
+            $this->line("  Clients connect to {$scheme}://{$hostname}:{$server->port()}{$path}/app/{key}");
+        }
         foreach ($apps as $app) {
             $this->line(sprintf('  App %s (key %s)', $app['app_id'] ?? '?', $app['key'] ?? '?'));
         }
