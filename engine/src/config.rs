@@ -106,6 +106,8 @@ pub struct Config {
     /// How far an HTTP API request's `auth_timestamp` may be from the server's clock;
     /// `None` (configured as 0) turns the check off.
     pub timestamp_window: Option<Duration>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Tokio worker threads; defaults to the number of cores.
     pub workers: usize,
     /// How many engine events wait for PHP before the oldest are dropped.
@@ -154,6 +156,7 @@ impl Config {
                 0 => None,
                 seconds => Some(Duration::from_secs(seconds)),
             },
+            trusted_proxies: server.networks("trusted_proxies")?,
             workers: server.positive("workers", default_workers)?,
             event_queue_size: server.positive("event_queue_size", 10_000)?,
             send_queue_size: server.positive("send_queue_size", 1_000)?,
@@ -438,6 +441,25 @@ impl<'a> Node<'a> {
                 .collect(),
             Some(_) => Err(ConfigError::new(&key, "must be a list of strings")),
         }
+    }
+
+    /// IP addresses and CIDR ranges (`127.0.0.1`, `10.0.0.0/8`).
+    fn networks(&self, name: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        let key = self.key(name);
+        self.string_list_or(name, &[])?
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                text.parse::<ipnet::IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::new(
+                            &format!("{key}.{i}"),
+                            format!("must be an IP address or CIDR range, got \"{text}\""),
+                        )
+                    })
+            })
+            .collect()
     }
 
     fn client_events_from(&self) -> Result<ClientEventsFrom, ConfigError> {

@@ -25,6 +25,8 @@ pub enum EngineEvent {
         socket_id: String,
         /// The `Origin` header, when the client sent one.
         origin: Option<String>,
+        /// The client's address (from `X-Forwarded-For` behind a trusted proxy).
+        ip: String,
     },
     /// A socket is gone, for whatever reason.
     ConnectionClosed {

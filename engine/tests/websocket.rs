@@ -543,6 +543,7 @@ async fn engine_reports_the_lifecycle_of_a_socket() {
             app_id: app_id(),
             socket_id: sid(),
             origin: None,
+            ip: "127.0.0.1".into(),
         },
         EngineEvent::ChannelCreated {
             app_id: app_id(),
@@ -624,6 +625,7 @@ async fn engine_reports_the_origin_of_a_socket() {
         app_id: "app-1".into(),
         socket_id,
         origin: Some("https://example.com".into()),
+        ip: "127.0.0.1".into(),
     };
     events_until(&server, |events| events.contains(&opened)).await;
 }
@@ -916,4 +918,34 @@ async fn private_channel_subscribe_with_a_wrong_signature_gets_4009() {
     }
     client.ping_pong().await;
     assert_eq!(server.stats()["app-1"].channels, 0);
+}
+
+/// Behind a trusted proxy the client's address comes from `X-Forwarded-For`; anyone else's
+/// header is ignored.
+#[tokio::test]
+async fn forwarded_for_is_believed_only_from_trusted_proxies() {
+    let header = [("X-Forwarded-For", "203.0.113.9")];
+    let trusting = start_with(
+        json!({"trusted_proxies": ["127.0.0.0/8"]}),
+        vec![app("app-1", "key-1", json!({}))],
+    );
+    let wary = start_one(json!({}));
+
+    for (server, expected) in [(&trusting, "203.0.113.9"), (&wary, "127.0.0.1")] {
+        let mut client = Client::open_with_headers(server.local_addr(), "key-1", &header).await;
+        let socket_id = client.established().await;
+        let events = events_until(server, |events| {
+            events.iter().any(|event| {
+                matches!(event, EngineEvent::ConnectionOpened { socket_id: id, .. } if *id == socket_id)
+            })
+        })
+        .await;
+        let ip = events.iter().find_map(|event| match event {
+            EngineEvent::ConnectionOpened {
+                socket_id: id, ip, ..
+            } if *id == socket_id => Some(ip),
+            _ => None,
+        });
+        assert_eq!(ip.map(String::as_str), Some(expected));
+    }
 }

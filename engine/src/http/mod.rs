@@ -2,6 +2,7 @@
 //! all under the configured path prefix.
 
 mod api;
+mod forwarded;
 mod response;
 mod websocket;
 
@@ -15,6 +16,7 @@ use hyper::service::service_fn;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -37,35 +39,37 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>) {
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, _peer)) => {
+            Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                state.tasks.spawn(serve_connection(stream, state.clone()));
+                state
+                    .tasks
+                    .spawn(serve_connection(stream, peer.ip(), state.clone()));
             }
             Err(_) => tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await,
         }
     }
 }
 
-async fn serve_connection(stream: TcpStream, state: Arc<ServerState>) {
+async fn serve_connection(stream: TcpStream, peer: IpAddr, state: Arc<ServerState>) {
     match state.tls.clone() {
-        None => serve_http(stream, state).await,
+        None => serve_http(stream, peer, state).await,
         Some(acceptor) => {
             let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
             if let Ok(Ok(stream)) = handshake.await {
-                serve_http(stream, state).await;
+                serve_http(stream, peer, state).await;
             }
         }
     }
 }
 
-async fn serve_http<S>(stream: S, state: Arc<ServerState>)
+async fn serve_http<S>(stream: S, peer: IpAddr, state: Arc<ServerState>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service_state = state.clone();
     let service = service_fn(move |request| {
         let state = service_state.clone();
-        async move { Ok::<_, Infallible>(route(request, state).await) }
+        async move { Ok::<_, Infallible>(route(request, peer, state).await) }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -82,13 +86,14 @@ where
     }
 }
 
-async fn route(request: Request<Incoming>, state: Arc<ServerState>) -> Reply {
+async fn route(request: Request<Incoming>, peer: IpAddr, state: Arc<ServerState>) -> Reply {
     let path = request.uri().path().to_string();
     let Some(route) = path.strip_prefix(state.config.path.as_str()) else {
         return response::not_found();
     };
     if let Some(key) = route.strip_prefix("/app/").filter(|key| !key.contains('/')) {
-        return websocket::upgrade(request, key, state);
+        let client = forwarded::client_ip(peer, request.headers(), &state.config.trusted_proxies);
+        return websocket::upgrade(request, key, client, state);
     }
     if request.headers().contains_key(UPGRADE) {
         return response::error(

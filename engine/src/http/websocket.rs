@@ -12,6 +12,7 @@ use hyper::header::{
 };
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use std::net::IpAddr;
 use std::sync::Arc;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
@@ -24,6 +25,7 @@ use tokio_tungstenite::WebSocketStream;
 pub fn upgrade(
     mut request: Request<Incoming>,
     key: &str,
+    client: IpAddr,
     state: Arc<ServerState>,
 ) -> Response<Full<Bytes>> {
     if request.method() != Method::GET {
@@ -56,7 +58,7 @@ pub fn upgrade(
                 Some(config),
             )
             .await;
-            ws::serve(socket, app, origin, state).await;
+            ws::serve(socket, app, origin, client, state).await;
         }
     });
 

@@ -23,6 +23,7 @@ use rate_limit::RateLimiter;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -59,6 +60,7 @@ pub async fn serve<S>(
     ws: WebSocketStream<S>,
     app: Option<Arc<App>>,
     origin: Option<String>,
+    client: IpAddr,
     state: Arc<ServerState>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -87,7 +89,7 @@ pub async fn serve<S>(
         uses_control_frames: false,
         _slot: slot,
     };
-    socket.run(outbound, origin).await;
+    socket.run(outbound, origin, client).await;
 }
 
 /// Sends an error to a socket that may not connect, then closes it with the error's code.
@@ -234,7 +236,12 @@ impl<S> Socket<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    async fn run(&mut self, mut outbound: mpsc::Receiver<Frame>, origin: Option<String>) {
+    async fn run(
+        &mut self,
+        mut outbound: mpsc::Receiver<Frame>,
+        origin: Option<String>,
+        client: IpAddr,
+    ) {
         let established = frames::connection_established(
             self.connection.socket_id(),
             self.app.config.activity_timeout,
@@ -244,6 +251,7 @@ where
                 app_id,
                 socket_id,
                 origin,
+                ip: client.to_string(),
             });
             self.serve_until_closed(&mut outbound).await;
             self.report(|app_id, socket_id| EngineEvent::ConnectionClosed { app_id, socket_id });

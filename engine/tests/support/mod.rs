@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -82,12 +82,22 @@ impl Client {
 
     /// Opens a WebSocket to `/app/{key}`, sending `origin` as the `Origin` header if given.
     pub async fn open_with_origin(addr: SocketAddr, key: &str, origin: Option<&str>) -> Client {
+        let headers: Vec<(&str, &str)> = origin.map(|o| ("Origin", o)).into_iter().collect();
+        Client::open_with_headers(addr, key, &headers).await
+    }
+
+    /// Opens a WebSocket to `/app/{key}` with extra handshake headers.
+    pub async fn open_with_headers(
+        addr: SocketAddr,
+        key: &str,
+        headers: &[(&str, &str)],
+    ) -> Client {
         let url = format!("ws://{addr}/app/{key}?protocol=7&client=js&version=8.4.0");
         let mut request = url.into_client_request().expect("valid request");
-        if let Some(origin) = origin {
+        for (name, value) in headers {
             request.headers_mut().insert(
-                "Origin",
-                HeaderValue::from_str(origin).expect("valid origin"),
+                HeaderName::from_bytes(name.as_bytes()).expect("valid header name"),
+                HeaderValue::from_str(value).expect("valid header value"),
             );
         }
         let ws = within("the WebSocket handshake", async {

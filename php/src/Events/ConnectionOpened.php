@@ -17,6 +17,7 @@ final class ConnectionOpened
         public readonly string $appId,
         public readonly string $socketId,
         public readonly ?string $origin,
+        public readonly ?string $ip,
     ) {
     }
 
@@ -27,6 +28,7 @@ final class ConnectionOpened
             $event['app_id'],
             $event['socket_id'],
             $event['origin'] ?? null,
+            $event['ip'] ?? null,
         );
     }
 }
