@@ -5,10 +5,14 @@
 //!   growth per socket (read from `/proc/{pid}/status`).
 //! - `fanout`: N subscribers on one channel, signed HTTP publishes at a rate: delivery ratio,
 //!   latency percentiles, deliveries per second, server CPU per delivery.
+//! - `publish`: HTTP API requests per second and per server CPU-second.
+//! - `churn`: connect/subscribe/disconnect cycles and the server's RSS drift.
 
+mod churn;
 mod fanout;
 mod idle;
 mod proc_stats;
+mod publish;
 mod publisher;
 mod pusher;
 
@@ -29,6 +33,10 @@ enum Scenario {
     Idle(idle::IdleArgs),
     /// N subscribers, publishes at a rate: delivery, latency, server CPU per delivery.
     Fanout(fanout::FanoutArgs),
+    /// HTTP API throughput and server CPU.
+    Publish(publish::PublishArgs),
+    /// Connect/subscribe/disconnect cycles: server RSS drift.
+    Churn(churn::ChurnArgs),
 }
 
 #[tokio::main]
@@ -37,6 +45,8 @@ async fn main() {
     let outcome = match cli.scenario {
         Scenario::Idle(args) => idle::run(args).await,
         Scenario::Fanout(args) => fanout::run(args).await,
+        Scenario::Publish(args) => publish::run(args).await,
+        Scenario::Churn(args) => churn::run(args).await,
     };
     if let Err(error) = outcome {
         eprintln!("reverb-bench: {error}");
