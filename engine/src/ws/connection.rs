@@ -1,11 +1,15 @@
 //! The handle other tasks hold to reach one socket: a bounded send queue and a close signal.
 //!
 //! Channels store `Arc<Connection>`s. Sending never blocks and never grows memory without
-//! bound: when a socket's queue is full the socket is closed with 4100 instead.
+//! bound: when a socket's queue is full the socket is closed with 4100 instead. The queue is
+//! a plain deque that allocates only while frames wait, so an idle socket costs nothing here
+//! (a channel would keep a block of slots allocated for every socket).
 
 use crate::protocol::PusherError;
+use parking_lot::Mutex;
+use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// A serialized text frame, shared between every socket it is sent to.
@@ -21,25 +25,36 @@ pub fn new_socket_id() -> SocketId {
     format!("{a}.{b}").into()
 }
 
+/// Frames waiting to be written, and whether the socket still takes any.
+struct SendQueue {
+    frames: VecDeque<Frame>,
+    open: bool,
+}
+
 /// One connected socket as seen from outside its own task.
 pub struct Connection {
     socket_id: SocketId,
-    outbound: mpsc::Sender<Frame>,
+    queue: Mutex<SendQueue>,
+    capacity: usize,
+    frames_ready: Notify,
     close_reason: OnceLock<PusherError>,
     close_requested: Notify,
 }
 
 impl Connection {
-    /// Creates the handle and the receiving end its socket task drains.
-    pub fn new(socket_id: SocketId, queue_size: usize) -> (Arc<Connection>, mpsc::Receiver<Frame>) {
-        let (outbound, inbound) = mpsc::channel(queue_size);
-        let connection = Connection {
+    /// Creates the handle of a socket whose queue holds at most `capacity` frames.
+    pub fn new(socket_id: SocketId, capacity: usize) -> Arc<Connection> {
+        Arc::new(Connection {
             socket_id,
-            outbound,
+            queue: Mutex::new(SendQueue {
+                frames: VecDeque::new(),
+                open: true,
+            }),
+            capacity,
+            frames_ready: Notify::new(),
             close_reason: OnceLock::new(),
             close_requested: Notify::new(),
-        };
-        (Arc::new(connection), inbound)
+        })
     }
 
     /// The socket's Pusher id.
@@ -49,14 +64,42 @@ impl Connection {
 
     /// Queues a frame; returns whether it was queued. A full queue closes the socket (4100).
     pub fn send(&self, frame: Frame) -> bool {
-        match self.outbound.try_send(frame) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.close(PusherError::OverCapacity);
-                false
+        {
+            let mut queue = self.queue.lock();
+            if !queue.open {
+                return false;
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            if queue.frames.len() >= self.capacity {
+                drop(queue);
+                self.close(PusherError::OverCapacity);
+                return false;
+            }
+            queue.frames.push_back(frame);
         }
+        self.frames_ready.notify_one();
+        true
+    }
+
+    /// Waits for queued frames and moves up to `max` of them into `batch`, oldest first.
+    pub async fn next_frames(&self, batch: &mut Vec<Frame>, max: usize) {
+        loop {
+            {
+                let mut queue = self.queue.lock();
+                if !queue.frames.is_empty() {
+                    let count = queue.frames.len().min(max);
+                    batch.extend(queue.frames.drain(..count));
+                    return;
+                }
+            }
+            self.frames_ready.notified().await;
+        }
+    }
+
+    /// Called when the socket is gone: later frames are refused and waiting ones freed.
+    pub fn finish(&self) {
+        let mut queue = self.queue.lock();
+        queue.open = false;
+        queue.frames = VecDeque::new();
     }
 
     /// Asks the socket task to send `reason` and close. The first reason wins.

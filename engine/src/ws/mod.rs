@@ -27,7 +27,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -49,7 +48,7 @@ const MESSAGE_TOO_BIG: (u16, &str) = (1009, "Maximum message size exceeded");
 pub fn socket_config(app: Option<&App>) -> WebSocketConfig {
     let max_message_size = app.map_or(64 * 1024, |app| app.config.max_message_size);
     WebSocketConfig::default()
-        .read_buffer_size(1024)
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .max_message_size(Some(max_message_size))
         .max_frame_size(Some(max_message_size))
@@ -74,7 +73,7 @@ pub async fn serve<S>(
     let Some(slot) = app.try_connect() else {
         return reject(ws, PusherError::OverConnectionQuota).await;
     };
-    let (connection, outbound) = Connection::new(new_socket_id(), state.send_queue_size);
+    let connection = Connection::new(new_socket_id(), state.send_queue_size);
     let rate_limiter = app.config.rate_limit.map(RateLimiter::new);
     let mut socket = Socket {
         ws,
@@ -89,7 +88,7 @@ pub async fn serve<S>(
         uses_control_frames: false,
         _slot: slot,
     };
-    socket.run(outbound, origin, client).await;
+    socket.run(origin, client).await;
 }
 
 /// Sends an error to a socket that may not connect, then closes it with the error's code.
@@ -139,23 +138,16 @@ async fn unless_abandoned(
     }
 }
 
-/// Writes `first` and whatever else is queued, up to [`FRAMES_PER_FLUSH`], then flushes;
-/// `written` sees each frame.
+/// Writes a batch of queued frames, then flushes once; `written` sees each frame.
 async fn write_queued<S>(
     ws: &mut WebSocketStream<S>,
-    first: Frame,
-    outbound: &mut mpsc::Receiver<Frame>,
+    frames: Vec<Frame>,
     written: impl Fn(&Frame),
 ) -> Result<(), WsError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    written(&first);
-    ws.feed(Message::Text(first)).await?;
-    for _ in 1..FRAMES_PER_FLUSH {
-        let Ok(frame) = outbound.try_recv() else {
-            break;
-        };
+    for frame in frames {
         written(&frame);
         ws.feed(Message::Text(frame)).await?;
     }
@@ -199,7 +191,7 @@ fn parse_user_data(user_data: &str) -> Result<(String, Vec<String>), PusherError
 /// What woke the socket task.
 enum Wakeup {
     Incoming(Option<Result<Message, WsError>>),
-    Outgoing(Frame),
+    Outgoing,
     CloseRequested(PusherError),
     PingDue,
 }
@@ -236,12 +228,7 @@ impl<S> Socket<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    async fn run(
-        &mut self,
-        mut outbound: mpsc::Receiver<Frame>,
-        origin: Option<String>,
-        client: IpAddr,
-    ) {
+    async fn run(&mut self, origin: Option<String>, client: IpAddr) {
         let established = frames::connection_established(
             self.connection.socket_id(),
             self.app.config.activity_timeout,
@@ -253,27 +240,29 @@ where
                 origin,
                 ip: client.to_string(),
             });
-            self.serve_until_closed(&mut outbound).await;
+            self.serve_until_closed().await;
             self.report(|app_id, socket_id| EngineEvent::ConnectionClosed { app_id, socket_id });
         }
+        self.connection.finish();
         self.leave_all_channels();
         self.sign_out();
     }
 
-    async fn serve_until_closed(&mut self, outbound: &mut mpsc::Receiver<Frame>) {
+    async fn serve_until_closed(&mut self) {
         let ping_interval = self.app.config.ping_interval;
         let mut ping_due = Box::pin(sleep_until(self.last_seen + ping_interval));
+        let mut batch = Vec::new();
         loop {
             let wakeup = tokio::select! {
                 _ = self.state.shutdown.cancelled() => Wakeup::CloseRequested(PusherError::ServerShuttingDown),
                 reason = self.connection.close_requested() => Wakeup::CloseRequested(reason),
-                Some(frame) = outbound.recv() => Wakeup::Outgoing(frame),
+                _ = self.connection.next_frames(&mut batch, FRAMES_PER_FLUSH) => Wakeup::Outgoing,
                 message = self.ws.next() => Wakeup::Incoming(message),
                 _ = &mut ping_due => Wakeup::PingDue,
             };
             let flow = match wakeup {
                 Wakeup::Incoming(message) => self.on_incoming(message).await,
-                Wakeup::Outgoing(frame) => self.deliver(frame, outbound).await,
+                Wakeup::Outgoing => self.deliver(std::mem::take(&mut batch)).await,
                 Wakeup::CloseRequested(reason) => self.fail(reason).await,
                 Wakeup::PingDue => {
                     let flow = self.on_ping_due().await;
@@ -584,7 +573,7 @@ where
     }
 
     /// Writes queued frames, several per flush when they pile up.
-    async fn deliver(&mut self, first: Frame, outbound: &mut mpsc::Receiver<Frame>) -> Flow {
+    async fn deliver(&mut self, frames: Vec<Frame>) -> Flow {
         let report = self
             .state
             .config
@@ -592,7 +581,7 @@ where
             .then_some(&self.state.events);
         let (app_id, socket_id) = (&self.app.config.app_id, self.connection.socket_id());
         let written = unless_abandoned(
-            write_queued(&mut self.ws, first, outbound, |frame: &Frame| {
+            write_queued(&mut self.ws, frames, |frame: &Frame| {
                 if let Some(events) = report {
                     events.push(EngineEvent::MessageSent {
                         app_id: app_id.clone(),
