@@ -17,7 +17,7 @@ $cargo = (string) file_get_contents('Cargo.toml');
 preg_match('/^\[workspace\.package\][^\[]*?^version = "([^"]+)"/ms', $cargo, $match);
 $version = $match[1] ?? '0.0.0';
 
-$tracked = array_filter(explode("\n", (string) shell_exec('git ls-files')));
+$tracked = array_filter(explode("\n", (string) shell_exec('git ls-files --cached --others --exclude-standard')));
 $needed = array_values(array_filter($tracked, fn (string $file): bool => in_array($file, [
     'Cargo.toml', 'Cargo.lock', 'config.m4', 'Makefile.frag', 'README.md',
     'engine/Cargo.toml', 'bench/Cargo.toml',
