@@ -50,25 +50,18 @@ pub async fn run(args: PublishArgs) -> Result<(), String> {
             let (host, port, credentials) = (args.host.clone(), args.port, credentials.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
-                let mut reconnects = 0u64;
-                let mut publisher = Publisher::connect(&host, port, credentials.clone()).await?;
+                let mut publisher = Publisher::connect(&host, port, credentials).await?;
                 while Instant::now() < deadline {
                     let sent = Instant::now();
                     match publisher
                         .publish("publish-bench", "bench", "{\"n\":1}")
-                        .await
+                        .await?
                     {
-                        Ok(200) => latencies.push(sent.elapsed().as_micros() as u64),
-                        Ok(status) => return Err(format!("the server answered {status}")),
-                        Err(_) => {
-                            // The server closed the connection (no keep-alive): open another.
-                            reconnects += 1;
-                            publisher =
-                                Publisher::connect(&host, port, credentials.clone()).await?;
-                        }
+                        200 => latencies.push(sent.elapsed().as_micros() as u64),
+                        status => return Err(format!("the server answered {status}")),
                     }
                 }
-                Ok::<_, String>((latencies, reconnects))
+                Ok::<_, String>((latencies, publisher.reconnects))
             })
         })
         .collect();
