@@ -2,7 +2,8 @@
 //! RSS is sampled as it goes, to show whether memory drifts.
 
 use crate::proc_stats::rss_bytes;
-use crate::pusher::{self, Target};
+use crate::pusher;
+use crate::target::ServerArgs;
 use clap::Args;
 use futures_util::stream::{self, StreamExt};
 use std::time::{Duration, Instant};
@@ -10,18 +11,8 @@ use std::time::{Duration, Instant};
 /// Options of the `churn` scenario.
 #[derive(Args)]
 pub struct ChurnArgs {
-    /// Server host.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Server port.
-    #[arg(long)]
-    port: u16,
-    /// App key.
-    #[arg(long)]
-    key: String,
-    /// The server's pid, whose RSS is measured.
-    #[arg(long)]
-    pid: u32,
+    #[command(flatten)]
+    server: ServerArgs,
     /// Connect/subscribe/disconnect cycles.
     #[arg(long, default_value_t = 100_000)]
     cycles: usize,
@@ -38,12 +29,8 @@ pub struct ChurnArgs {
 
 /// Runs the scenario and prints one line of results.
 pub async fn run(args: ChurnArgs) -> Result<(), String> {
-    let target = Target {
-        host: args.host.clone(),
-        port: args.port,
-        key: args.key.clone(),
-    };
-    let rss_start = rss_bytes(args.pid)?;
+    let target = args.server.target();
+    let rss_start = rss_bytes(args.server.pid)?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.max_seconds);
     let baseline_after = (args.cycles / 10).max(1);
@@ -67,7 +54,7 @@ pub async fn run(args: ChurnArgs) -> Result<(), String> {
             failed += 1;
         }
         if done == baseline_after {
-            rss_baseline = Some(rss_bytes(args.pid)?);
+            rss_baseline = Some(rss_bytes(args.server.pid)?);
         }
         if Instant::now() > deadline {
             break;
@@ -75,7 +62,7 @@ pub async fn run(args: ChurnArgs) -> Result<(), String> {
     }
     drop(cycles);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_end = rss_bytes(args.pid)?;
+    let rss_end = rss_bytes(args.server.pid)?;
     let baseline = rss_baseline.unwrap_or(rss_start);
     println!(
         "{}",

@@ -3,8 +3,9 @@
 //! percentiles, deliveries per second and the server's CPU time per delivery.
 
 use crate::proc_stats::cpu_seconds;
-use crate::publisher::{Credentials, Publisher};
-use crate::pusher::{self, Target};
+use crate::publisher::Publisher;
+use crate::pusher;
+use crate::target::{ApiArgs, ServerArgs};
 use clap::Args;
 use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
@@ -14,24 +15,10 @@ use tokio_tungstenite::tungstenite::Message;
 /// Options of the `fanout` scenario.
 #[derive(Args)]
 pub struct FanoutArgs {
-    /// Server host.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Server port.
-    #[arg(long)]
-    port: u16,
-    /// App id.
-    #[arg(long)]
-    app_id: String,
-    /// App key.
-    #[arg(long)]
-    key: String,
-    /// App secret.
-    #[arg(long)]
-    secret: String,
-    /// The server's pid, whose CPU time is measured.
-    #[arg(long)]
-    pid: u32,
+    #[command(flatten)]
+    server: ServerArgs,
+    #[command(flatten)]
+    api: ApiArgs,
     /// Subscribers on the channel.
     #[arg(long, default_value_t = 1_000)]
     subscribers: usize,
@@ -53,11 +40,7 @@ const CHANNEL: &str = "fanout";
 
 /// Runs the scenario and prints one line of results.
 pub async fn run(args: FanoutArgs) -> Result<(), String> {
-    let target = Target {
-        host: args.host.clone(),
-        port: args.port,
-        key: args.key.clone(),
-    };
+    let target = args.server.target();
     let sockets: Vec<pusher::Socket> = stream::iter(0..args.subscribers)
         .map(|i| {
             let target = target.clone();
@@ -80,14 +63,11 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
         .map(|ws| tokio::spawn(receive(ws, start)))
         .collect();
 
-    let credentials = Credentials {
-        app_id: args.app_id.clone(),
-        key: args.key.clone(),
-        secret: args.secret.clone(),
-    };
-    let mut publisher = Publisher::connect(&args.host, args.port, credentials).await?;
+    let credentials = args.api.credentials(&args.server);
+    let mut publisher =
+        Publisher::connect(&args.server.host, args.server.port, credentials).await?;
     let padding = "x".repeat(args.payload);
-    let cpu_before = cpu_seconds(args.pid)?;
+    let cpu_before = cpu_seconds(args.server.pid)?;
     let publishing = Instant::now();
     let total = args.rate as u64 * args.duration;
     let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate as f64));
@@ -103,7 +83,7 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
     let publish_seconds = publishing.elapsed().as_secs_f64();
     // Let the last events arrive before counting, then tell the readers to stop.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let cpu_after = cpu_seconds(args.pid)?;
+    let cpu_after = cpu_seconds(args.server.pid)?;
     publisher.publish(CHANNEL, "bench-end", "{}").await?;
 
     let mut latencies: Vec<u64> = Vec::new();

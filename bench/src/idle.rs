@@ -1,7 +1,8 @@
 //! The `idle` scenario: how much server memory one subscribed, idle socket costs.
 
 use crate::proc_stats::rss_bytes;
-use crate::pusher::{self, Target};
+use crate::pusher;
+use crate::target::ServerArgs;
 use clap::Args;
 use futures_util::stream::{self, StreamExt};
 use std::time::{Duration, Instant};
@@ -9,18 +10,8 @@ use std::time::{Duration, Instant};
 /// Options of the `idle` scenario.
 #[derive(Args)]
 pub struct IdleArgs {
-    /// Server host.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Server port.
-    #[arg(long)]
-    port: u16,
-    /// App key.
-    #[arg(long)]
-    key: String,
-    /// The server's pid, whose RSS is measured.
-    #[arg(long)]
-    pid: u32,
+    #[command(flatten)]
+    server: ServerArgs,
     /// How many sockets to open.
     #[arg(long, default_value_t = 10_000)]
     connections: usize,
@@ -37,12 +28,8 @@ pub struct IdleArgs {
 
 /// Runs the scenario and prints one line of results.
 pub async fn run(args: IdleArgs) -> Result<(), String> {
-    let target = Target {
-        host: args.host.clone(),
-        port: args.port,
-        key: args.key.clone(),
-    };
-    let before = rss_bytes(args.pid)?;
+    let target = args.server.target();
+    let before = rss_bytes(args.server.pid)?;
     let started = Instant::now();
     let results: Vec<Result<pusher::Socket, String>> = stream::iter(0..args.connections)
         .map(|i| {
@@ -63,7 +50,7 @@ pub async fn run(args: IdleArgs) -> Result<(), String> {
         eprintln!("{} sockets failed; first error: {first}", errors.len());
     }
     tokio::time::sleep(Duration::from_secs(args.settle)).await;
-    let after = rss_bytes(args.pid)?;
+    let after = rss_bytes(args.server.pid)?;
     let held = sockets.len();
     let per_socket = after.saturating_sub(before) as f64 / held.max(1) as f64;
     println!(

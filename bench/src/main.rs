@@ -15,6 +15,7 @@ mod proc_stats;
 mod publish;
 mod publisher;
 mod pusher;
+mod target;
 
 use clap::{Parser, Subcommand};
 

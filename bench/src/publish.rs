@@ -2,31 +2,18 @@
 //! closes every connection gets a new one per request), with the server's CPU time.
 
 use crate::proc_stats::cpu_seconds;
-use crate::publisher::{Credentials, Publisher};
+use crate::publisher::Publisher;
+use crate::target::{ApiArgs, ServerArgs};
 use clap::Args;
 use std::time::{Duration, Instant};
 
 /// Options of the `publish` scenario.
 #[derive(Args)]
 pub struct PublishArgs {
-    /// Server host.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Server port.
-    #[arg(long)]
-    port: u16,
-    /// App id.
-    #[arg(long)]
-    app_id: String,
-    /// App key.
-    #[arg(long)]
-    key: String,
-    /// App secret.
-    #[arg(long)]
-    secret: String,
-    /// The server's pid, whose CPU time is measured.
-    #[arg(long)]
-    pid: u32,
+    #[command(flatten)]
+    server: ServerArgs,
+    #[command(flatten)]
+    api: ApiArgs,
     /// Concurrent connections, each publishing one request after the other.
     #[arg(long, default_value_t = 8)]
     connections: usize,
@@ -37,17 +24,17 @@ pub struct PublishArgs {
 
 /// Runs the scenario and prints one line of results.
 pub async fn run(args: PublishArgs) -> Result<(), String> {
-    let credentials = Credentials {
-        app_id: args.app_id.clone(),
-        key: args.key.clone(),
-        secret: args.secret.clone(),
-    };
+    let credentials = args.api.credentials(&args.server);
     let deadline = Instant::now() + Duration::from_secs(args.duration);
-    let cpu_before = cpu_seconds(args.pid)?;
+    let cpu_before = cpu_seconds(args.server.pid)?;
     let started = Instant::now();
     let workers: Vec<_> = (0..args.connections)
         .map(|_| {
-            let (host, port, credentials) = (args.host.clone(), args.port, credentials.clone());
+            let (host, port, credentials) = (
+                args.server.host.clone(),
+                args.server.port,
+                credentials.clone(),
+            );
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut publisher = Publisher::connect(&host, port, credentials).await?;
@@ -73,7 +60,7 @@ pub async fn run(args: PublishArgs) -> Result<(), String> {
         reconnects += closed;
     }
     let seconds = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds(args.pid)? - cpu_before;
+    let cpu = cpu_seconds(args.server.pid)? - cpu_before;
     latencies.sort_unstable();
     let percentile = |p: f64| {
         latencies
