@@ -61,6 +61,7 @@ pub async fn run(args: ChurnArgs) -> Result<(), String> {
         }
     }
     drop(cycles);
+    let seconds = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_end = rss_bytes(args.server.pid)?;
     let baseline = rss_baseline.unwrap_or(rss_start);
@@ -70,7 +71,7 @@ pub async fn run(args: ChurnArgs) -> Result<(), String> {
             "scenario": "churn",
             "cycles": done,
             "failed": failed,
-            "cycles_per_second": (done as f64 / started.elapsed().as_secs_f64()).round(),
+            "cycles_per_second": (done as f64 / seconds).round(),
             "rss_start": rss_start,
             "rss_after_first_tenth": baseline,
             "rss_end": rss_end,
