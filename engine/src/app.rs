@@ -148,7 +148,7 @@ impl App {
 
     /// The users of a presence channel.
     pub fn presence_users(&self, channel: &str) -> Result<Vec<Value>, UsersError> {
-        if !channel.starts_with("presence-") {
+        if !crate::channels::name::is_presence(channel) {
             return Err(UsersError::NotPresence);
         }
         self.channels

@@ -263,6 +263,6 @@ impl ChannelRegistry {
 fn info_of(name: &str, channel: &Channel) -> ChannelInfo {
     ChannelInfo {
         subscription_count: channel.subscribers.len(),
-        user_count: name.starts_with("presence-").then(|| channel.members.len()),
+        user_count: name::is_presence(name).then(|| channel.members.len()),
     }
 }

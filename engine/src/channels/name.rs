@@ -58,7 +58,7 @@ impl ChannelKind {
                 &format!("contains '{bad}'; allowed are A-Z a-z 0-9 _ - = @ , . ;"),
             ));
         }
-        let access = if name.starts_with("presence-") {
+        let access = if is_presence(name) {
             Access::Presence
         } else if name.starts_with("private-") {
             Access::Private
@@ -75,6 +75,11 @@ impl ChannelKind {
     pub fn is_presence(&self) -> bool {
         self.access == Access::Presence
     }
+}
+
+/// Whether a channel is a presence channel (`presence-`, `presence-cache-`).
+pub fn is_presence(name: &str) -> bool {
+    name.starts_with("presence-")
 }
 
 /// Whether a channel keeps its last event (`cache-`, `private-cache-`,

@@ -113,10 +113,7 @@ fn with_pool<T>(f: impl FnOnce(&mut HashMap<Target, Vec<Connection>>) -> T) -> T
     let pid = std::process::id();
     let mut pool = POOL.lock();
     if pool.as_ref().is_none_or(|pool| pool.pid != pid) {
-        if let Some(stale) = pool.take() {
-            // The parent still uses these sockets; closing our copies is all we may do.
-            drop(stale);
-        }
+        // Replacing a parent's pool closes only this process's copies of its sockets.
         *pool = Some(Pool {
             pid,
             idle: HashMap::new(),

@@ -20,7 +20,7 @@ pub fn attributes(app: &App, channel: &str, info: &[String]) -> Map<String, Valu
         Some(users) if wants("user_count") => {
             attrs.insert("user_count".into(), users.into());
         }
-        None if wants("subscription_count") && !channel.starts_with("presence-") => {
+        None if wants("subscription_count") => {
             attrs.insert("subscription_count".into(), state.subscription_count.into());
         }
         _ => {}
