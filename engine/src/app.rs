@@ -1,8 +1,12 @@
 //! The runtime state of each configured app: its channels, its sockets and its counters.
 
-use crate::channels::{ChannelInfo, ChannelRegistry};
+use crate::census::{Census, Filter};
+use crate::channels::presence::MemberData;
+use crate::channels::{name, ChannelInfo, ChannelRegistry, Subscribed, Unsubscribed};
 use crate::config::AppConfig;
 use crate::protocol::{frames, PusherError};
+use crate::scaling::wire::Delivery;
+use crate::scaling::{Cluster, ScalingStatus};
 use crate::users::Users;
 use crate::ws::connection::{Connection, Frame};
 use serde::Serialize;
@@ -10,8 +14,13 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// One app while the server runs.
+///
+/// Everything that other nodes of a cluster must see goes through here: with scaling on,
+/// publishes, client events, presence changes and terminations are handed to the
+/// [`Cluster`] after this node has served its own sockets.
 pub struct App {
     /// The app's configuration.
     pub config: AppConfig,
@@ -19,6 +28,7 @@ pub struct App {
     pub channels: ChannelRegistry,
     /// The app's signed-in users.
     pub users: Users,
+    cluster: Option<Arc<Cluster>>,
     connections: AtomicUsize,
     messages_in: AtomicU64,
     messages_out: AtomicU64,
@@ -35,6 +45,9 @@ pub struct AppStats {
     pub messages_in: u64,
     /// Frames sent to clients.
     pub messages_out: u64,
+    /// The cluster as this node sees it, when scaling is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<ScalingStatus>,
 }
 
 /// One channel's state: whether it is occupied, its counts, its cached event.
@@ -83,10 +96,11 @@ impl Drop for ConnectionSlot {
 }
 
 impl App {
-    fn new(config: AppConfig) -> App {
+    fn new(config: AppConfig, cluster: Option<Arc<Cluster>>) -> App {
         App {
-            channels: ChannelRegistry::new(config.cache_ttl),
+            channels: ChannelRegistry::new(config.cache_ttl, cluster.is_none()),
             users: Users::default(),
+            cluster,
             connections: AtomicUsize::new(0),
             messages_in: AtomicU64::new(0),
             messages_out: AtomicU64::new(0),
@@ -105,7 +119,8 @@ impl App {
             .map(|_| ConnectionSlot(self.clone()))
     }
 
-    /// Publishes an event to channels; returns how many frames were queued in total.
+    /// Publishes an event to channels, on every node of a cluster; returns how many frames
+    /// were queued for this node's sockets.
     pub fn publish(
         &self,
         channels: &[String],
@@ -113,15 +128,113 @@ impl App {
         data: &str,
         except: Option<&str>,
     ) -> usize {
+        let mut deliveries = Vec::new();
         let delivered = channels
             .iter()
             .map(|channel| {
                 let frame = Frame::from(frames::channel_event(event, channel, data));
-                self.channels.publish(channel, &frame, except)
+                let delivered = self.deliver_local(channel, &frame, except);
+                if let Some(cluster) = &self.cluster {
+                    if name::is_cached(channel) {
+                        let ttl = self.config.cache_ttl;
+                        cluster.store_cached(&self.config.app_id, channel, &frame, ttl);
+                    }
+                    deliveries.push(Delivery {
+                        channel: channel.clone(),
+                        frame: frame.to_string(),
+                    });
+                }
+                delivered
             })
             .sum();
+        if let Some(cluster) = &self.cluster {
+            cluster.deliver(&self.config.app_id, deliveries, except);
+        }
+        delivered
+    }
+
+    /// Relays a client event to the channel's other subscribers, on every node of a cluster;
+    /// returns how many of this node's sockets got it.
+    pub fn relay(&self, channel: &str, frame: Frame, sender: &str) -> usize {
+        let delivered = self.deliver_local(channel, &frame, Some(sender));
+        if let Some(cluster) = &self.cluster {
+            let item = Delivery {
+                channel: channel.to_string(),
+                frame: frame.to_string(),
+            };
+            cluster.deliver(&self.config.app_id, vec![item], Some(sender));
+        }
+        delivered
+    }
+
+    /// Queues `frame` for this node's subscribers of `channel` except `except`, keeping it as
+    /// a cache channel's last event; returns how many got it.
+    pub fn deliver_local(&self, channel: &str, frame: &Frame, except: Option<&str>) -> usize {
+        let delivered = self.channels.publish(channel, frame, except);
         self.count_sent(delivered);
         delivered
+    }
+
+    /// Subscribes a socket to a channel (as `member` on presence channels). In a cluster,
+    /// presence members are counted across nodes and the payload lists all of them.
+    pub async fn subscribe(
+        self: &Arc<Self>,
+        name: &str,
+        connection: &Arc<Connection>,
+        member: Option<&MemberData>,
+    ) -> Result<Subscribed, PusherError> {
+        let mut outcome =
+            self.channels
+                .subscribe(name, connection, member, self.config.max_presence_members)?;
+        if let (Some(cluster), Some(member)) = (&self.cluster, member) {
+            if let Some(replaced) = outcome.replaced.take() {
+                cluster.leave(self.clone(), name.to_string(), replaced);
+            }
+            let socket_id = connection.socket_id();
+            outcome.payload = cluster
+                .join(self, name, member, outcome.member_joined, socket_id)
+                .await;
+        }
+        Ok(outcome)
+    }
+
+    /// Takes a socket out of a channel; `None` when it was not subscribed.
+    pub fn unsubscribe(self: &Arc<Self>, name: &str, socket_id: &str) -> Option<Unsubscribed> {
+        let outcome = self.channels.unsubscribe(name, socket_id)?;
+        if let (Some(cluster), Some(departure)) = (&self.cluster, &outcome.departure) {
+            cluster.leave(self.clone(), name.to_string(), departure.clone());
+        }
+        Some(outcome)
+    }
+
+    /// The last event of a cache channel and how long it stays cached: this node's, or in a
+    /// cluster the one Redis keeps when this node did not see it.
+    pub async fn cached_event(&self, name: &str) -> Option<(Frame, Duration)> {
+        match (self.channels.cached_event(name), &self.cluster) {
+            (Some(cached), _) => Some(cached),
+            (None, Some(cluster)) => cluster.cached_event(&self.config.app_id, name).await,
+            (None, None) => None,
+        }
+    }
+
+    /// This node's channels that `filter` covers, and its sockets.
+    pub fn local_census(&self, filter: &Filter) -> Census {
+        Census {
+            connections: self.connections.load(Ordering::Acquire),
+            channels: self.channels.census(filter),
+        }
+    }
+
+    /// The channels that `filter` covers and the sockets, of the whole cluster when scaling
+    /// is on.
+    pub async fn census(&self, filter: Filter) -> Census {
+        let mut census = self.local_census(&filter);
+        if let Some(cluster) = &self.cluster {
+            for other in cluster.ask(&self.config.app_id, filter).await {
+                census.merge(other);
+            }
+        }
+        census
     }
 
     /// One channel as the HTTP API's `GET /channels/{name}` and PHP report it.
@@ -157,8 +270,17 @@ impl App {
     }
 
     /// Closes every socket signed in as `user_id` and, as Reverb does, every socket that
-    /// joined a presence channel as that user. Returns how many sockets were closed.
+    /// joined a presence channel as that user, on every node of a cluster. Returns how many
+    /// of this node's sockets were closed.
     pub fn terminate_user(&self, user_id: &str) -> usize {
+        if let Some(cluster) = &self.cluster {
+            cluster.terminate(&self.config.app_id, user_id);
+        }
+        self.terminate_local(user_id)
+    }
+
+    /// Closes this node's sockets of `user_id`; returns how many.
+    pub fn terminate_local(&self, user_id: &str) -> usize {
         let mut sockets: HashMap<String, std::sync::Arc<Connection>> = HashMap::new();
         for connection in self
             .users
@@ -192,6 +314,7 @@ impl App {
             channels: self.channels.len(),
             messages_in: self.messages_in.load(Ordering::Relaxed),
             messages_out: self.messages_out.load(Ordering::Relaxed),
+            scaling: self.cluster.as_ref().map(|cluster| cluster.status()),
         }
     }
 }
@@ -203,13 +326,11 @@ pub struct Apps {
 }
 
 impl Apps {
-    /// Builds the runtime state for the configured apps.
-    pub fn new(configs: &[AppConfig]) -> Apps {
+    /// Builds the runtime state for the configured apps, members of `cluster` when scaling.
+    pub fn new(configs: &[AppConfig], cluster: Option<&Arc<Cluster>>) -> Apps {
         let apps: Vec<Arc<App>> = configs
             .iter()
-            .cloned()
-            .map(App::new)
-            .map(Arc::new)
+            .map(|config| Arc::new(App::new(config.clone(), cluster.cloned())))
             .collect();
         Apps {
             by_key: apps

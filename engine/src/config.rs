@@ -117,8 +117,43 @@ pub struct Config {
     /// Report every frame written to a socket as a `message_sent` event (for `--debug` and
     /// Laravel's `MessageSent`); off by default because it costs one event per delivery.
     pub report_sent_messages: bool,
+    /// Sharing work with other nodes over Redis; `None` when `scaling.enabled` is off.
+    pub scaling: Option<ScalingConfig>,
     /// The applications served.
     pub apps: Vec<AppConfig>,
+}
+
+/// `servers.reverb.scaling`: several servers sharing events and presence through Redis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingConfig {
+    /// The Redis pub/sub channel every node listens on, before the prefix.
+    pub channel: String,
+    /// Put in front of every Redis channel and key, so apps sharing a Redis stay apart
+    /// (Laravel's `database.redis.options.prefix`, from `REDIS_PREFIX`).
+    pub prefix: String,
+    /// Where Redis is.
+    pub server: RedisServer,
+    /// How long one connection attempt or command may take.
+    pub timeout: Duration,
+    /// How long a node may miss heartbeats before the others remove its presence members.
+    pub node_timeout: Duration,
+}
+
+/// How to reach Redis: a URL, or host, port and credentials as in `database.redis`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisServer {
+    /// `redis://user:password@host:port/db`; when set it wins over the other fields.
+    pub url: Option<String>,
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// ACL user name.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// Database number; pub/sub ignores it, keys live in it.
+    pub database: i64,
 }
 
 impl Config {
@@ -161,6 +196,7 @@ impl Config {
             event_queue_size: server.positive("event_queue_size", 10_000)?,
             send_queue_size: server.positive("send_queue_size", 1_000)?,
             report_sent_messages: server.boolean("report_sent_messages", false)?,
+            scaling: ScalingConfig::from_node(&server.object_or_empty("scaling")?)?,
             apps,
         })
     }
@@ -199,6 +235,49 @@ impl RateLimit {
             max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
             decay: Duration::from_secs(block.positive("decay_seconds", 60)? as u64),
             terminate_on_limit: block.boolean("terminate_on_limit", false)?,
+        }))
+    }
+}
+
+impl ScalingConfig {
+    /// Longest accepted `timeout`: a longer wait for one Redis attempt only delays recovery.
+    const MAX_ATTEMPT_TIMEOUT: u64 = 10;
+
+    /// `None` unless `enabled` is true, as in Reverb.
+    fn from_node(block: &Node) -> Result<Option<ScalingConfig>, ConfigError> {
+        if !block.boolean("enabled", false)? {
+            return Ok(None);
+        }
+        let server = block.object_or_empty("server")?;
+        let database = server.non_negative("database", 0)?;
+        let redis = RedisServer {
+            url: server.optional_string("url")?.filter(|url| !url.is_empty()),
+            host: server.string_or("host", "127.0.0.1")?,
+            port: server.port("port", 6379)?,
+            username: server
+                .optional_string("username")?
+                .filter(|u| !u.is_empty()),
+            password: server
+                .optional_string("password")?
+                .filter(|p| !p.is_empty()),
+            database: i64::try_from(database).unwrap_or(i64::MAX),
+        };
+        if let Some(url) = &redis.url {
+            if !(url.starts_with("redis://") || url.starts_with("unix://")) {
+                return Err(ConfigError::new(
+                    &server.key("url"),
+                    "must be a redis:// or unix:// URL (rediss:// is not supported yet: \
+                     reach a TLS Redis through a local stunnel or spiped)",
+                ));
+            }
+        }
+        let timeout = server.positive("timeout", 60)? as u64;
+        Ok(Some(ScalingConfig {
+            channel: block.string_or("channel", "reverb")?,
+            prefix: block.string_or("prefix", "")?,
+            server: redis,
+            timeout: Duration::from_secs(timeout.min(Self::MAX_ATTEMPT_TIMEOUT)),
+            node_timeout: Duration::from_secs(block.positive("node_timeout", 10)? as u64),
         }))
     }
 }
@@ -579,6 +658,33 @@ mod tests {
         value["apps"]["apps"][0]["rate_limiting"]["terminate_on_limit"] = json!("maybe");
         let err = Config::from_value(&value).unwrap_err();
         assert_eq!(err.key, "apps.apps.0.rate_limiting.terminate_on_limit");
+    }
+
+    #[test]
+    fn scaling_is_off_unless_enabled_and_names_bad_keys() {
+        assert_eq!(Config::from_value(&minimal()).unwrap().scaling, None);
+        let mut root = minimal();
+        root["servers"] = json!({"reverb": {"scaling": {
+            "enabled": "true",
+            "server": {"host": "redis.internal", "port": "6380", "database": "2", "password": ""},
+        }}});
+        let scaling = Config::from_value(&root).unwrap().scaling.unwrap();
+        assert_eq!(scaling.channel, "reverb");
+        assert_eq!(scaling.prefix, "");
+        assert_eq!(scaling.server.host, "redis.internal");
+        assert_eq!(scaling.server.port, 6380);
+        assert_eq!(scaling.server.database, 2);
+        assert_eq!(scaling.server.password, None);
+        assert_eq!(scaling.timeout, Duration::from_secs(10));
+        assert_eq!(scaling.node_timeout, Duration::from_secs(10));
+
+        root["servers"]["reverb"]["scaling"]["server"]["url"] = json!("http://redis");
+        let err = Config::from_value(&root).unwrap_err();
+        assert_eq!(err.key, "servers.reverb.scaling.server.url");
+        root["servers"]["reverb"]["scaling"]["server"]["url"] = json!(null);
+        root["servers"]["reverb"]["scaling"]["node_timeout"] = json!(0);
+        let err = Config::from_value(&root).unwrap_err();
+        assert_eq!(err.key, "servers.reverb.scaling.node_timeout");
     }
 
     #[test]

@@ -84,6 +84,17 @@ pub enum EngineEvent {
         /// The frame as sent.
         message: String,
     },
+    /// This node reached Redis and shares work with the other nodes (scaling on).
+    ScalingConnected {
+        /// This node's id in the cluster.
+        node: String,
+    },
+    /// This node lost Redis, or could not reach it; it keeps serving its own sockets and
+    /// retries. Reported once per outage.
+    ScalingDisconnected {
+        /// Why, as the Redis client put it.
+        error: String,
+    },
     /// A client sent a message that the server handled without error.
     MessageReceived {
         /// The app.

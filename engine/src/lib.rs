@@ -14,18 +14,22 @@
 //! - [`protocol`]: client messages, server frames and Pusher error codes.
 //! - [`channels`]: each app's channels and their subscribers; fan-out.
 //! - [`app`]: each app's runtime state and counters.
+//! - [`census`]: counts of channels and sockets, one node's or a cluster's.
+//! - [`scaling`]: several servers sharing events and presence through Redis.
 //! - [`client`]: a Pusher HTTP API client, for PHP processes that do not host the server.
 //! - [`events`]: what the engine reports to its host, through a bounded queue and an eventfd.
 //! - [`state`]: what every task of a running server shares.
 
 pub mod app;
 pub mod auth;
+pub mod census;
 pub mod channels;
 pub mod client;
 pub mod config;
 pub mod events;
 pub mod http;
 pub mod protocol;
+pub mod scaling;
 pub mod server;
 pub mod state;
 pub mod tls;

@@ -33,6 +33,9 @@ pub enum StartError {
     /// The TLS certificate or key could not be used.
     #[error("could not set up TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    /// The Redis settings of `scaling` cannot be used.
+    #[error("could not set up scaling: {0}")]
+    Scaling(#[from] redis::RedisError),
     /// Threads, the runtime or the event queue could not be created.
     #[error("could not start the server runtime: {0}")]
     Runtime(#[from] io::Error),
@@ -78,7 +81,13 @@ impl Server {
         let local_addr = listener.local_addr()?;
         let events = Arc::new(EventQueue::new(config.event_queue_size)?);
         let workers = config.workers;
-        let state = Arc::new(ServerState::new(config, events, tls));
+        let cluster = config
+            .scaling
+            .as_ref()
+            .map(crate::scaling::Cluster::new)
+            .transpose()?
+            .map(Arc::new);
+        let state = Arc::new(ServerState::new(config, events, tls, cluster));
         let grace = Arc::new(Mutex::new(DEFAULT_GRACE));
 
         let thread_state = state.clone();
@@ -213,6 +222,11 @@ fn run(
 ) {
     runtime.block_on(async {
         state.tasks.spawn(sweep_caches(state.clone()));
+        if let Some(cluster) = state.cluster.clone() {
+            state
+                .tasks
+                .spawn(crate::scaling::run(cluster, state.clone()));
+        }
         match tokio::net::TcpListener::from_std(listener) {
             Ok(listener) => http::serve(listener, state.clone()).await,
             Err(_) => state.shutdown.cancel(),

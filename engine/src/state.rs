@@ -3,6 +3,7 @@
 use crate::app::Apps;
 use crate::config::Config;
 use crate::events::EventQueue;
+use crate::scaling::Cluster;
 use std::sync::Arc;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -14,6 +15,8 @@ pub struct ServerState {
     pub config: Config,
     /// The apps and their channels.
     pub apps: Apps,
+    /// This node's membership of a cluster, when scaling is on.
+    pub cluster: Option<Arc<Cluster>>,
     /// Events for the host.
     pub events: Arc<EventQueue>,
     /// How many frames may wait for one socket.
@@ -27,10 +30,17 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    /// Builds the state for `config`, reporting into `events`.
-    pub fn new(config: Config, events: Arc<EventQueue>, tls: Option<TlsAcceptor>) -> ServerState {
+    /// Builds the state for `config`, reporting into `events`; `cluster` shares the work
+    /// with other nodes.
+    pub fn new(
+        config: Config,
+        events: Arc<EventQueue>,
+        tls: Option<TlsAcceptor>,
+        cluster: Option<Arc<Cluster>>,
+    ) -> ServerState {
         ServerState {
-            apps: Apps::new(&config.apps),
+            apps: Apps::new(&config.apps, cluster.as_ref()),
+            cluster,
             send_queue_size: config.send_queue_size,
             config,
             events,

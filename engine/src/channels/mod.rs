@@ -13,13 +13,14 @@ pub mod cache;
 pub mod name;
 pub mod presence;
 
+use crate::census::{ChannelCount, Filter};
 use crate::protocol::{frames, PusherError};
 use crate::ws::connection::{Connection, Frame, SocketId};
 use cache::EventCache;
 use dashmap::DashMap;
 use presence::{MemberData, Members};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +28,17 @@ use std::time::Duration;
 struct Subscriber {
     connection: Arc<Connection>,
     member_key: Option<String>,
+}
+
+/// A presence subscriber that left a channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Departure {
+    /// The key the user is counted by.
+    pub key: String,
+    /// The user id, JSON type kept.
+    pub user_id: Value,
+    /// Whether it was the user's last socket in the channel on this node.
+    pub last: bool,
 }
 
 /// One channel's subscribers and presence members.
@@ -46,23 +58,29 @@ impl Channel {
             .count()
     }
 
-    /// Removes a subscriber; on presence channels, tells the others when its user is gone.
-    fn remove(&mut self, name: &str, socket_id: &str) -> Option<Value> {
-        let subscriber = self.subscribers.remove(socket_id)?;
-        let key = subscriber.member_key?;
-        let user_id = self.members.leave(&key)?;
-        self.broadcast(&Frame::from(frames::member_removed(name, &user_id)), None);
-        Some(user_id)
+    /// Removes a subscriber; on presence channels, tells the others when its user is gone
+    /// if `announce`, and reports the departure.
+    fn remove(&mut self, name: &str, socket_id: &str, announce: bool) -> Option<Departure> {
+        let key = self.subscribers.remove(socket_id)?.member_key?;
+        let (user_id, last) = self.members.leave(&key)?;
+        if last && announce {
+            self.broadcast(&Frame::from(frames::member_removed(name, &user_id)), None);
+        }
+        Some(Departure { key, user_id, last })
     }
 }
 
 /// What a subscribe changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Subscribed {
     /// The channel did not exist before this subscriber.
     pub channel_created: bool,
     /// The `subscription_succeeded` payload: `{}`, or the member list on presence channels.
     pub payload: String,
+    /// On presence channels: this is the user's first socket in the channel on this node.
+    pub member_joined: bool,
+    /// The membership this socket gave up by subscribing again as another user.
+    pub replaced: Option<Departure>,
 }
 
 /// What an unsubscribe changed.
@@ -70,8 +88,8 @@ pub struct Subscribed {
 pub struct Unsubscribed {
     /// The subscriber was the last one and the channel is gone.
     pub channel_removed: bool,
-    /// The user whose last socket left, on presence channels.
-    pub member_removed: Option<Value>,
+    /// The user that left, on presence channels.
+    pub departure: Option<Departure>,
 }
 
 /// A channel as the HTTP API and PHP report it.
@@ -87,14 +105,18 @@ pub struct ChannelInfo {
 pub struct ChannelRegistry {
     channels: DashMap<String, Channel>,
     cache: EventCache,
+    announces_members: bool,
 }
 
 impl ChannelRegistry {
     /// An empty registry whose cache channels keep their last event for `cache_ttl`.
-    pub fn new(cache_ttl: Duration) -> ChannelRegistry {
+    /// `announces_members` sends `member_added`/`member_removed` from here; a node of a
+    /// cluster leaves that to the cluster, which knows the user's sockets on other nodes.
+    pub fn new(cache_ttl: Duration, announces_members: bool) -> ChannelRegistry {
         ChannelRegistry {
             channels: DashMap::new(),
             cache: EventCache::new(cache_ttl),
+            announces_members,
         }
     }
 
@@ -128,6 +150,8 @@ impl ChannelRegistry {
             return Ok(Subscribed {
                 channel_created,
                 payload,
+                member_joined: false,
+                replaced: None,
             });
         }
         if let (Some(member), Some(limit)) = (member, max_members) {
@@ -141,15 +165,15 @@ impl ChannelRegistry {
                 return Err(PusherError::PresenceChannelFull { limit });
             }
         }
-        if previous.is_some() {
+        let replaced = match previous {
             // The socket joins as another member: its old membership ends first.
-            channel.remove(name, socket_id);
-        }
-        if let Some(member) = member {
-            if channel.members.join(member) {
-                let added = Frame::from(frames::member_added(name, &member.channel_data));
-                channel.broadcast(&added, None);
-            }
+            Some(_) => channel.remove(name, socket_id, self.announces_members),
+            None => None,
+        };
+        let member_joined = member.is_some_and(|member| channel.members.join(member));
+        if let (true, true, Some(member)) = (member_joined, self.announces_members, member) {
+            let added = Frame::from(frames::member_added(name, &member.channel_data));
+            channel.broadcast(&added, None);
         }
         channel.subscribers.insert(
             connection.socket_id().clone(),
@@ -165,18 +189,20 @@ impl ChannelRegistry {
         Ok(Subscribed {
             channel_created,
             payload,
+            member_joined,
+            replaced,
         })
     }
 
     /// Removes a socket from `name`; `None` when it was not subscribed.
     pub fn unsubscribe(&self, name: &str, socket_id: &str) -> Option<Unsubscribed> {
-        let (member_removed, now_empty) = {
+        let (departure, now_empty) = {
             let mut channel = self.channels.get_mut(name)?;
             if !channel.subscribers.contains_key(socket_id) {
                 return None;
             }
-            let member_removed = channel.remove(name, socket_id);
-            (member_removed, channel.subscribers.is_empty())
+            let departure = channel.remove(name, socket_id, self.announces_members);
+            (departure, channel.subscribers.is_empty())
         };
         let channel_removed = now_empty
             && self
@@ -185,7 +211,7 @@ impl ChannelRegistry {
                 .is_some();
         Some(Unsubscribed {
             channel_removed,
-            member_removed,
+            departure,
         })
     }
 
@@ -242,6 +268,65 @@ impl ChannelRegistry {
     /// The user ids of a presence channel, or `None` when nobody is subscribed.
     pub fn presence_users(&self, name: &str) -> Option<Vec<Value>> {
         self.channels.get(name).map(|channel| channel.members.ids())
+    }
+
+    /// The `subscription_succeeded` payload of a presence channel from this node's members.
+    pub fn presence_snapshot(&self, name: &str) -> String {
+        self.channels
+            .get(name)
+            .map_or_else(|| Members::default().snapshot(), |c| c.members.snapshot())
+    }
+
+    /// Every presence member on this node: channel, member (as `channel_data`) and how many
+    /// of its sockets are in the channel.
+    pub fn presence_members(&self) -> Vec<(String, MemberData, usize)> {
+        self.channels
+            .iter()
+            .filter(|entry| name::is_presence(entry.key()))
+            .flat_map(|entry| {
+                let channel = entry.key().clone();
+                entry
+                    .members
+                    .iter()
+                    .map(|(key, user_id, user_info, sockets)| {
+                        let data = serde_json::json!({"user_id": user_id, "user_info": user_info});
+                        let member = MemberData {
+                            key: key.to_string(),
+                            user_id: user_id.clone(),
+                            user_info: user_info.clone(),
+                            channel_data: data.to_string(),
+                        };
+                        (channel.clone(), member, sockets)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// This node's occupied channels that `filter` covers, with their counts.
+    pub fn census(&self, filter: &Filter) -> BTreeMap<String, ChannelCount> {
+        let count = |name: &str, channel: &Channel| ChannelCount {
+            subscription_count: channel.subscribers.len(),
+            users: if name::is_presence(name) {
+                channel.members.ids()
+            } else {
+                Vec::new()
+            },
+        };
+        match filter {
+            Filter::Channel(name) => self
+                .channels
+                .get(name)
+                .map(|channel| (name.clone(), count(name, &channel)))
+                .into_iter()
+                .collect(),
+            _ => self
+                .channels
+                .iter()
+                .filter(|entry| filter.matches(entry.key()))
+                .map(|entry| (entry.key().clone(), count(entry.key(), entry.value())))
+                .collect(),
+        }
     }
 
     /// Every socket that joined a presence channel as the user `key`.

@@ -34,14 +34,10 @@ impl MemberData {
             return Err(invalid("it must be a JSON object"));
         };
         let user_id = data.remove("user_id").unwrap_or(Value::Null);
-        let key = match &user_id {
-            Value::String(s) if !s.is_empty() => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => {
-                return Err(invalid(
-                    "\"user_id\" must be a non-empty string or a number",
-                ))
-            }
+        let Some(key) = member_key(&user_id) else {
+            return Err(invalid(
+                "\"user_id\" must be a non-empty string or a number",
+            ));
         };
         let user_info = data.remove("user_info").unwrap_or(Value::Null);
         if let Some(limit) = max_info_bytes {
@@ -59,6 +55,31 @@ impl MemberData {
             channel_data: raw.to_string(),
         })
     }
+}
+
+/// The key members are counted by: the user id as a string, so `1` and `"1"` are one user.
+/// `None` for ids that are neither a non-empty string nor a number.
+pub fn member_key(user_id: &Value) -> Option<String> {
+    match user_id {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The `subscription_succeeded` payload, `{"presence":{"count","ids","hash"}}`, for members
+/// given as `(user_id, user_info)`; a user listed twice appears once.
+pub fn snapshot_of<'a>(members: impl IntoIterator<Item = (&'a Value, &'a Value)>) -> String {
+    let mut ids = Vec::new();
+    let mut hash = Map::new();
+    for (user_id, user_info) in members {
+        if let Some(key) = member_key(user_id) {
+            if hash.insert(key, user_info.clone()).is_none() {
+                ids.push(user_id.clone());
+            }
+        }
+    }
+    serde_json::json!({"presence": {"count": ids.len(), "ids": ids, "hash": hash}}).to_string()
 }
 
 /// One member and how many of its sockets are subscribed.
@@ -113,14 +134,15 @@ impl Members {
         }
     }
 
-    /// Removes a socket of a user; returns the user id when it was the user's last socket.
-    pub fn leave(&mut self, key: &str) -> Option<Value> {
+    /// Removes a socket of a user; returns the user id and whether it was the user's last
+    /// socket here, or `None` when `key` is not a member.
+    pub fn leave(&mut self, key: &str) -> Option<(Value, bool)> {
         let member = self.by_key.get_mut(key)?;
         member.sockets -= 1;
         if member.sockets > 0 {
-            return None;
+            return Some((member.user_id.clone(), false));
         }
-        self.by_key.remove(key).map(|m| m.user_id)
+        self.by_key.remove(key).map(|m| (m.user_id, true))
     }
 
     /// The user ids, JSON types kept.
@@ -130,13 +152,14 @@ impl Members {
 
     /// The `subscription_succeeded` payload: `{"presence":{"count","ids","hash"}}`.
     pub fn snapshot(&self) -> String {
-        let hash: Map<String, Value> = self
-            .by_key
+        snapshot_of(self.by_key.values().map(|m| (&m.user_id, &m.user_info)))
+    }
+
+    /// Every member with its data and how many of its sockets are here.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value, &Value, usize)> {
+        self.by_key
             .iter()
-            .map(|(key, m)| (key.clone(), m.user_info.clone()))
-            .collect();
-        serde_json::json!({"presence": {"count": self.len(), "ids": self.ids(), "hash": hash}})
-            .to_string()
+            .map(|(key, m)| (key.as_str(), &m.user_id, &m.user_info, m.sockets))
     }
 }
 
@@ -156,8 +179,9 @@ mod tests {
         assert!(members.join(&tab));
         assert!(!members.join(&tab));
         assert_eq!(members.len(), 1);
+        assert_eq!(members.leave("1"), Some((json!(1), false)));
+        assert_eq!(members.leave("1"), Some((json!(1), true)));
         assert_eq!(members.leave("1"), None);
-        assert_eq!(members.leave("1"), Some(json!(1)));
         assert!(members.is_empty());
     }
 

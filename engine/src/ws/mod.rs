@@ -385,12 +385,10 @@ where
     ) -> Result<(), Option<PusherError>> {
         let kind = ChannelKind::of(&channel)?;
         let member = self.authorize(&channel, &kind, auth.as_deref(), channel_data.as_deref())?;
-        let outcome = self.app.channels.subscribe(
-            &channel,
-            &self.connection,
-            member.as_ref(),
-            self.app.config.max_presence_members,
-        )?;
+        let outcome = self
+            .app
+            .subscribe(&channel, &self.connection, member.as_ref())
+            .await?;
         if outcome.channel_created {
             let name = channel.clone();
             self.report(|app_id, _| EngineEvent::ChannelCreated {
@@ -410,7 +408,7 @@ where
             .await
             .map_err(|_| None)?;
         if kind.cached {
-            let sent = match self.app.channels.cached_event(&channel) {
+            let sent = match self.app.cached_event(&channel).await {
                 Some((frame, _)) => {
                     self.app.count_sent(1);
                     self.send(Message::Text(frame)).await
@@ -510,11 +508,7 @@ where
     }
 
     fn leave(&self, channel: &str) {
-        let Some(outcome) = self
-            .app
-            .channels
-            .unsubscribe(channel, self.connection.socket_id())
-        else {
+        let Some(outcome) = self.app.unsubscribe(channel, self.connection.socket_id()) else {
             return;
         };
         self.report(|app_id, socket_id| EngineEvent::Unsubscribed {
@@ -546,11 +540,7 @@ where
         }
         let user_id = membership.and_then(Option::as_ref);
         let frame = Frame::from(frames::client_event(event, channel, data, user_id));
-        let delivered =
-            self.app
-                .channels
-                .publish(channel, &frame, Some(self.connection.socket_id()));
-        self.app.count_sent(delivered);
+        self.app.relay(channel, frame, self.connection.socket_id());
         Ok(())
     }
 

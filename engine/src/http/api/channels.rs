@@ -1,7 +1,10 @@
 //! `GET /apps/{id}/channels`, `/channels/{name}` and `/channels/{name}/users`.
+//!
+//! Each answers from a [`Census`]: this node's, or the whole cluster's when scaling is on.
 
 use super::{ApiError, ApiRequest, ApiResult};
-use crate::app::{App, UsersError};
+use crate::census::{Census, ChannelCount, Filter};
+use crate::channels::name;
 use crate::http::response;
 use hyper::StatusCode;
 use serde_json::{Map, Value};
@@ -9,35 +12,38 @@ use serde_json::{Map, Value};
 /// The `info` attributes of a channel, as Reverb reports them: `user_count` on presence
 /// channels, `subscription_count` on the others, only those asked for, and none for a
 /// channel nobody is subscribed to.
-pub fn attributes(app: &App, channel: &str, info: &[String]) -> Map<String, Value> {
-    let state = app.channel(channel);
+pub fn attributes(census: &Census, channel: &str, info: &[String]) -> Map<String, Value> {
     let mut attrs = Map::new();
-    if !state.occupied {
+    let Some(count) = census.channels.get(channel) else {
         return attrs;
-    }
+    };
     let wants = |name: &str| info.iter().any(|i| i == name);
-    match state.user_count {
-        Some(users) if wants("user_count") => {
-            attrs.insert("user_count".into(), users.into());
+    if name::is_presence(channel) {
+        if wants("user_count") {
+            attrs.insert("user_count".into(), count.users.len().into());
         }
-        None if wants("subscription_count") => {
-            attrs.insert("subscription_count".into(), state.subscription_count.into());
-        }
-        _ => {}
+    } else if wants("subscription_count") {
+        attrs.insert("subscription_count".into(), count.subscription_count.into());
     }
     attrs
 }
 
 /// Occupied channels, optionally filtered by `filter_by_prefix`.
-pub fn index(request: &ApiRequest) -> ApiResult {
+pub async fn index(request: &ApiRequest) -> ApiResult {
     let info = request.info();
-    let channels: Map<String, Value> = request
-        .app
-        .channels(request.param("filter_by_prefix"))
-        .into_iter()
-        .map(|(name, _)| {
-            let attrs = attributes(&request.app, &name, &info);
-            (name, Value::Object(attrs))
+    let filter = match request.param("filter_by_prefix") {
+        Some(prefix) => Filter::Prefix(prefix.to_string()),
+        None => Filter::All,
+    };
+    let census = request.app.census(filter).await;
+    let channels: Map<String, Value> = census
+        .channels
+        .keys()
+        .map(|name| {
+            (
+                name.clone(),
+                Value::Object(attributes(&census, name, &info)),
+            )
         })
         .collect();
     Ok(response::json(
@@ -47,40 +53,51 @@ pub fn index(request: &ApiRequest) -> ApiResult {
 }
 
 /// One channel: `occupied`, plus the requested `user_count`, `subscription_count`, `cache`.
-pub fn show(request: &ApiRequest, channel: &str) -> ApiResult {
+pub async fn show(request: &ApiRequest, channel: &str) -> ApiResult {
     let info = request.info();
-    let state = request.app.channel(channel);
+    let census = request
+        .app
+        .census(Filter::Channel(channel.to_string()))
+        .await;
     let mut body = Map::new();
-    body.insert("occupied".into(), state.occupied.into());
-    body.extend(attributes(&request.app, channel, &info));
+    body.insert(
+        "occupied".into(),
+        census.channels.contains_key(channel).into(),
+    );
+    body.extend(attributes(&census, channel, &info));
     if info.iter().any(|i| i == "cache") {
-        if let Some(cached) = state.cache {
-            body.insert("cache".into(), cached.frame);
+        if let Some((frame, _)) = request.app.cached_event(channel).await {
+            let frame = serde_json::from_str(frame.as_str()).unwrap_or(Value::Null);
+            body.insert("cache".into(), frame);
         }
     }
     Ok(response::json(StatusCode::OK, &Value::Object(body)))
 }
 
 /// The users of a presence channel: `{"users":[{"id":..},..]}`.
-pub fn users(request: &ApiRequest, channel: &str) -> ApiResult {
-    match request.app.presence_users(channel) {
-        Ok(ids) => {
-            let users: Vec<Value> = ids
-                .into_iter()
-                .map(|id| serde_json::json!({ "id": id }))
-                .collect();
-            Ok(response::json(
-                StatusCode::OK,
-                &serde_json::json!({ "users": users }),
-            ))
-        }
-        Err(UsersError::NotPresence) => Err(ApiError::new(
+pub async fn users(request: &ApiRequest, channel: &str) -> ApiResult {
+    if !name::is_presence(channel) {
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("{channel} is not a presence channel: only presence channels have users."),
-        )),
-        Err(UsersError::NotFound) => Err(ApiError::new(
+        ));
+    }
+    let mut census = request
+        .app
+        .census(Filter::Channel(channel.to_string()))
+        .await;
+    let Some(ChannelCount { users, .. }) = census.channels.remove(channel) else {
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("{channel} has no subscribers."),
-        )),
-    }
+        ));
+    };
+    let users: Vec<Value> = users
+        .into_iter()
+        .map(|id| serde_json::json!({ "id": id }))
+        .collect();
+    Ok(response::json(
+        StatusCode::OK,
+        &serde_json::json!({ "users": users }),
+    ))
 }

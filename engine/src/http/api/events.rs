@@ -3,6 +3,7 @@
 use super::channels::attributes;
 use super::ApiError;
 use super::{info_list, ApiRequest, ApiResult};
+use crate::census::{Census, Filter};
 use crate::channels::name::ChannelKind;
 use crate::http::response;
 use hyper::StatusCode;
@@ -18,7 +19,7 @@ struct Event {
 }
 
 /// Publishes one event to one or more channels.
-pub fn trigger(request: &ApiRequest) -> ApiResult {
+pub async fn trigger(request: &ApiRequest) -> ApiResult {
     let body = json_object(request)?;
     let event = Event::parse(&body, "", request)?;
     request.app.publish(
@@ -30,11 +31,12 @@ pub fn trigger(request: &ApiRequest) -> ApiResult {
     if event.info.is_empty() {
         return Ok(response::json(StatusCode::OK, &Value::Object(Map::new())));
     }
+    let census = census_of(request, &event.channels).await;
     let channels: Map<String, Value> = event
         .channels
         .iter()
         .map(|channel| {
-            let attrs = attributes(&request.app, channel, &event.info);
+            let attrs = attributes(&census, channel, &event.info);
             (channel.clone(), Value::Object(attrs))
         })
         .collect();
@@ -45,7 +47,7 @@ pub fn trigger(request: &ApiRequest) -> ApiResult {
 }
 
 /// Publishes several events, each to one channel.
-pub fn trigger_batch(request: &ApiRequest) -> ApiResult {
+pub async fn trigger_batch(request: &ApiRequest) -> ApiResult {
     let body = json_object(request)?;
     let Some(Value::Array(items)) = body.get("batch") else {
         return Err(invalid(
@@ -76,9 +78,15 @@ pub fn trigger_batch(request: &ApiRequest) -> ApiResult {
             event.socket_id.as_deref(),
         );
     }
+    let asked: Vec<String> = events
+        .iter()
+        .filter(|event| !event.info.is_empty())
+        .map(|event| event.channels[0].clone())
+        .collect();
+    let census = census_of(request, &asked).await;
     let results: Vec<Value> = events
         .iter()
-        .map(|event| Value::Object(attributes(&request.app, &event.channels[0], &event.info)))
+        .map(|event| Value::Object(attributes(&census, &event.channels[0], &event.info)))
         .collect();
     if results
         .iter()
@@ -162,6 +170,16 @@ impl Event {
             socket_id: string("socket_id")?,
             info: info_list(string("info")?.as_deref()),
         })
+    }
+}
+
+/// The census of the channels whose `info` was asked for: one channel's alone, or every
+/// channel's when several are named; nothing is asked of the cluster when none is.
+async fn census_of(request: &ApiRequest, channels: &[String]) -> Census {
+    match channels {
+        [] => Census::default(),
+        [channel] => request.app.census(Filter::Channel(channel.clone())).await,
+        _ => request.app.census(Filter::All).await,
     }
 }
 

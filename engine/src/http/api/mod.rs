@@ -195,12 +195,12 @@ async fn handle(request: Request<Incoming>, path: &str, state: Arc<ServerState>)
 
     let request = ApiRequest { app, params, body };
     match route {
-        Route::Events => events::trigger(&request),
-        Route::BatchEvents => events::trigger_batch(&request),
-        Route::Channels => channels::index(&request),
-        Route::Channel(name) => channels::show(&request, &name),
-        Route::ChannelUsers(name) => channels::users(&request, &name),
-        Route::Connections => Ok(connections::count(&request)),
+        Route::Events => events::trigger(&request).await,
+        Route::BatchEvents => events::trigger_batch(&request).await,
+        Route::Channels => channels::index(&request).await,
+        Route::Channel(name) => channels::show(&request, &name).await,
+        Route::ChannelUsers(name) => channels::users(&request, &name).await,
+        Route::Connections => Ok(connections::count(&request).await),
         Route::TerminateUser(user_id) => Ok(users::terminate(&request, &user_id)),
     }
 }

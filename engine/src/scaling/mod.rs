@@ -1,0 +1,469 @@
+//! Scaling out over Redis: several servers behind a load balancer act as one.
+//!
+//! Every node publishes what the others must know on one Redis pub/sub channel and listens
+//! to it: frames to deliver (events, client events, presence changes) with their socket
+//! exclusion, user terminations, and questions for the HTTP API's cluster-wide reads. A node
+//! delivers to its own sockets first and never waits for Redis, so while Redis is away it
+//! keeps serving its own sockets; the outage is reported once and shown in `/up` and stats.
+//!
+//! - [`wire`]: the messages nodes exchange; apps are named by id, secrets never travel.
+//! - [`keys`]: every Redis name, under the configured prefix.
+//! - [`presence`]: presence membership counted across the cluster, changed by Lua scripts.
+//! - [`node`]: heartbeats, removing the members of a node that died, resynchronising.
+
+pub mod keys;
+pub mod node;
+pub mod presence;
+pub mod wire;
+
+use crate::app::App;
+use crate::census::{Census, Filter};
+use crate::config::{RedisServer, ScalingConfig};
+use crate::events::EngineEvent;
+use crate::state::ServerState;
+use crate::ws::connection::Frame;
+use futures_util::StreamExt;
+use keys::Keys;
+use parking_lot::Mutex;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, RedisResult};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use wire::{Delivery, Envelope, Message};
+
+/// How many messages wait for Redis before new ones are dropped (and counted).
+const OUTGOING_QUEUE: usize = 100_000;
+
+/// How many queued messages go to Redis in one pipeline.
+const PIPELINE_BATCH: usize = 256;
+
+/// How long a cluster-wide read waits for the other nodes' answers.
+const QUESTION_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The first and the longest pause between attempts to reach Redis.
+const RECONNECT_BACKOFF: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_secs(5));
+
+/// Whether Redis is reachable, as last seen.
+const UNKNOWN: u8 = 0;
+const CONNECTED: u8 = 1;
+const DISCONNECTED: u8 = 2;
+
+/// What the publisher task sends to Redis.
+enum Outgoing {
+    /// A message for the other nodes.
+    Publish(String),
+    /// A cache channel's last event, kept in Redis for nodes that did not see it.
+    Cache {
+        key: String,
+        frame: String,
+        ttl: Duration,
+    },
+}
+
+/// This node's view of the cluster, as `/up` and `stats()` report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScalingStatus {
+    /// This node's id.
+    pub node: String,
+    /// `connected` or `disconnected`.
+    pub redis: &'static str,
+    /// Nodes alive in the cluster, this one included, at the last heartbeat.
+    pub nodes: usize,
+    /// Messages for other nodes dropped because Redis was away or too slow.
+    pub dropped_messages: u64,
+}
+
+/// One node's membership in a cluster.
+pub struct Cluster {
+    node_id: String,
+    keys: Keys,
+    config: ScalingConfig,
+    client: redis::Client,
+    commands: OnceLock<ConnectionManager>,
+    outgoing: mpsc::Sender<Outgoing>,
+    outgoing_queue: Mutex<Option<mpsc::Receiver<Outgoing>>>,
+    questions: Mutex<HashMap<u64, mpsc::UnboundedSender<Census>>>,
+    next_question: AtomicU64,
+    redis_state: AtomicU8,
+    resync_needed: AtomicBool,
+    nodes: AtomicUsize,
+    dropped: AtomicU64,
+}
+
+impl Cluster {
+    /// Prepares this node's membership; nothing connects until [`run`] starts.
+    pub fn new(config: &ScalingConfig) -> RedisResult<Cluster> {
+        let (outgoing, queue) = mpsc::channel(OUTGOING_QUEUE);
+        Ok(Cluster {
+            node_id: format!("{:016x}", rand::random::<u64>()),
+            keys: Keys::new(&config.prefix, &config.channel),
+            client: redis::Client::open(connection_info(&config.server)?)?,
+            config: config.clone(),
+            commands: OnceLock::new(),
+            outgoing,
+            outgoing_queue: Mutex::new(Some(queue)),
+            questions: Mutex::new(HashMap::new()),
+            next_question: AtomicU64::new(1),
+            redis_state: AtomicU8::new(UNKNOWN),
+            resync_needed: AtomicBool::new(false),
+            nodes: AtomicUsize::new(1),
+            dropped: AtomicU64::new(0),
+        })
+    }
+
+    /// This node's id in the cluster.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// Whether Redis answered last time it was tried.
+    pub fn is_connected(&self) -> bool {
+        self.redis_state.load(Ordering::Acquire) == CONNECTED
+    }
+
+    /// The node's view of the cluster right now.
+    pub fn status(&self) -> ScalingStatus {
+        ScalingStatus {
+            node: self.node_id.clone(),
+            redis: if self.is_connected() {
+                "connected"
+            } else {
+                "disconnected"
+            },
+            nodes: self.nodes.load(Ordering::Relaxed),
+            dropped_messages: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Asks the other nodes to deliver frames to their subscribers, except `except`.
+    pub fn deliver(&self, app: &str, items: Vec<Delivery>, except: Option<&str>) {
+        self.send_to_others(Message::Deliver {
+            app: app.to_string(),
+            items,
+            except: except.map(str::to_string),
+        });
+    }
+
+    /// Asks the other nodes to close the sockets of a user.
+    pub fn terminate(&self, app: &str, user_id: &str) {
+        self.send_to_others(Message::Terminate {
+            app: app.to_string(),
+            user_id: user_id.to_string(),
+        });
+    }
+
+    /// Keeps a cache channel's last event in Redis for its TTL.
+    pub fn store_cached(&self, app: &str, channel: &str, frame: &Frame, ttl: Duration) {
+        self.enqueue(Outgoing::Cache {
+            key: self.keys.cache(app, channel),
+            frame: frame.as_str().to_string(),
+            ttl,
+        });
+    }
+
+    /// A cache channel's last event as Redis keeps it, with the time it stays cached.
+    pub async fn cached_event(&self, app: &str, channel: &str) -> Option<(Frame, Duration)> {
+        let mut redis = self.connection()?;
+        let key = self.keys.cache(app, channel);
+        let mut pipeline = redis::pipe();
+        pipeline.get(&key).pttl(&key);
+        let read = pipeline.query_async(&mut redis);
+        let (frame, ttl): (Option<String>, i64) = tokio::time::timeout(self.config.timeout, read)
+            .await
+            .ok()?
+            .ok()?;
+        let ttl = Duration::from_millis(u64::try_from(ttl).ok()?);
+        frame.map(|frame| (Frame::from(frame), ttl))
+    }
+
+    /// The other nodes' censuses of an app; empty when Redis is away. Waits at most
+    /// [`QUESTION_TIMEOUT`] for nodes that do not answer.
+    pub async fn ask(&self, app: &str, filter: Filter) -> Vec<Census> {
+        let Some(mut redis) = self.connection().filter(|_| self.is_connected()) else {
+            return Vec::new();
+        };
+        let id = self.next_question.fetch_add(1, Ordering::Relaxed);
+        let (answers_in, mut answers) = mpsc::unbounded_channel();
+        self.questions.lock().insert(id, answers_in);
+        let question = self.envelope(Message::Query {
+            app: app.to_string(),
+            id,
+            filter,
+        });
+        let mut publish = redis::cmd("PUBLISH");
+        publish.arg(self.keys.channel()).arg(question.encode());
+        let asked = publish.query_async::<usize>(&mut redis);
+        let listeners = match tokio::time::timeout(self.config.timeout, asked).await {
+            Ok(Ok(listeners)) => listeners,
+            _ => 0,
+        };
+        let deadline = tokio::time::Instant::now() + QUESTION_TIMEOUT;
+        let mut censuses = Vec::new();
+        while censuses.len() + 1 < listeners {
+            match tokio::time::timeout_at(deadline, answers.recv()).await {
+                Ok(Some(census)) => censuses.push(census),
+                _ => break,
+            }
+        }
+        self.questions.lock().remove(&id);
+        censuses
+    }
+
+    /// Publishes `message` right away and waits for Redis; for the last words of a node
+    /// that stops, when the publisher task may be gone.
+    async fn publish_now(&self, message: Message) -> RedisResult<()> {
+        let mut redis = self.connection().ok_or_else(not_started)?;
+        redis::cmd("PUBLISH")
+            .arg(self.keys.channel())
+            .arg(self.envelope(message).encode())
+            .query_async::<()>(&mut redis)
+            .await
+    }
+
+    fn send_to_others(&self, message: Message) {
+        self.enqueue(Outgoing::Publish(self.envelope(message).encode()));
+    }
+
+    fn enqueue(&self, outgoing: Outgoing) {
+        if self.outgoing.try_send(outgoing).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn envelope(&self, message: Message) -> Envelope {
+        Envelope {
+            node: self.node_id.clone(),
+            message,
+        }
+    }
+
+    /// The shared command connection, once [`run`] created it.
+    fn connection(&self) -> Option<ConnectionManager> {
+        self.commands.get().cloned()
+    }
+
+    /// Records whether Redis answered; tells the host once per change.
+    fn set_connected(&self, connected: bool, state: &ServerState, error: impl FnOnce() -> String) {
+        let new = if connected { CONNECTED } else { DISCONNECTED };
+        if self.redis_state.swap(new, Ordering::AcqRel) == new {
+            return;
+        }
+        state.events.push(if connected {
+            EngineEvent::ScalingConnected {
+                node: self.node_id.clone(),
+            }
+        } else {
+            self.resync_needed.store(true, Ordering::Release);
+            EngineEvent::ScalingDisconnected { error: error() }
+        });
+    }
+
+    /// Handles one message from another node.
+    fn receive(&self, state: &ServerState, envelope: Envelope) {
+        if envelope.node == self.node_id {
+            return;
+        }
+        match envelope.message {
+            Message::Deliver { app, items, except } => {
+                if let Some(app) = state.apps.by_id(&app) {
+                    for item in items {
+                        app.deliver_local(
+                            &item.channel,
+                            &Frame::from(item.frame),
+                            except.as_deref(),
+                        );
+                    }
+                }
+            }
+            Message::Terminate { app, user_id } => {
+                if let Some(app) = state.apps.by_id(&app) {
+                    app.terminate_local(&user_id);
+                }
+            }
+            Message::Query { app, id, filter } => {
+                let census = state
+                    .apps
+                    .by_id(&app)
+                    .map(|app| app.local_census(&filter))
+                    .unwrap_or_default();
+                self.send_to_others(Message::Answer {
+                    to: envelope.node,
+                    id,
+                    census,
+                });
+            }
+            Message::Answer { to, id, census } if to == self.node_id => {
+                if let Some(answers) = self.questions.lock().get(&id) {
+                    let _ = answers.send(census);
+                }
+            }
+            Message::Answer { .. } => {}
+        }
+    }
+
+    /// Sends `frame` to this node's subscribers of `channel` and to every other node's.
+    fn announce(&self, app: &App, channel: &str, frame: String, except: Option<&str>) {
+        app.deliver_local(channel, &Frame::from(frame.as_str()), except);
+        self.deliver(
+            &app.config.app_id,
+            vec![Delivery {
+                channel: channel.to_string(),
+                frame,
+            }],
+            except,
+        );
+    }
+}
+
+/// Runs the node's side of the cluster until the server stops: the connection to Redis, the
+/// publisher, the subscriber and the heartbeat.
+pub async fn run(cluster: Arc<Cluster>, state: Arc<ServerState>) {
+    let manager = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(cluster.config.timeout))
+        .set_response_timeout(Some(cluster.config.timeout))
+        .set_number_of_retries(1);
+    match cluster.client.get_connection_manager_lazy(manager) {
+        Ok(commands) => {
+            let _ = cluster.commands.set(commands);
+        }
+        Err(error) => {
+            cluster.set_connected(false, &state, || error.to_string());
+            return;
+        }
+    }
+    let Some(queue) = cluster.outgoing_queue.lock().take() else {
+        return;
+    };
+    tokio::join!(
+        publish(cluster.clone(), state.clone(), queue),
+        listen(cluster.clone(), state.clone()),
+        node::keep_alive(cluster, state),
+    );
+}
+
+/// Sends queued messages to Redis, many per pipeline; drops them while Redis is away.
+async fn publish(
+    cluster: Arc<Cluster>,
+    state: Arc<ServerState>,
+    mut queue: mpsc::Receiver<Outgoing>,
+) {
+    let mut batch = Vec::with_capacity(PIPELINE_BATCH);
+    loop {
+        let received = tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            received = queue.recv_many(&mut batch, PIPELINE_BATCH) => received,
+        };
+        if received == 0 {
+            return;
+        }
+        let Some(mut redis) = cluster.connection().filter(|_| cluster.is_connected()) else {
+            cluster
+                .dropped
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            batch.clear();
+            continue;
+        };
+        let mut pipeline = redis::pipe();
+        for outgoing in batch.drain(..) {
+            match outgoing {
+                Outgoing::Publish(payload) => {
+                    pipeline
+                        .cmd("PUBLISH")
+                        .arg(cluster.keys.channel())
+                        .arg(payload)
+                        .ignore();
+                }
+                Outgoing::Cache { key, frame, ttl } => {
+                    pipeline
+                        .cmd("SET")
+                        .arg(key)
+                        .arg(frame)
+                        .arg("PX")
+                        .arg(ttl.as_millis().max(1) as u64)
+                        .ignore();
+                }
+            }
+        }
+        let sent = tokio::time::timeout(
+            cluster.config.timeout,
+            pipeline.query_async::<()>(&mut redis),
+        );
+        if !matches!(sent.await, Ok(Ok(()))) {
+            cluster
+                .dropped
+                .fetch_add(received as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Listens to the other nodes, reconnecting with backoff whenever Redis goes away.
+async fn listen(cluster: Arc<Cluster>, state: Arc<ServerState>) {
+    let mut backoff = RECONNECT_BACKOFF.0;
+    loop {
+        let subscribe = async {
+            let mut pubsub = cluster.client.get_async_pubsub().await?;
+            pubsub.subscribe(cluster.keys.channel()).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        let attempt = tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            attempt = tokio::time::timeout(cluster.config.timeout, subscribe) => attempt,
+        };
+        match attempt {
+            Ok(Ok(pubsub)) => {
+                backoff = RECONNECT_BACKOFF.0;
+                cluster.set_connected(true, &state, String::new);
+                let mut messages = pubsub.into_on_message();
+                loop {
+                    let message = tokio::select! {
+                        _ = state.shutdown.cancelled() => return,
+                        message = messages.next() => message,
+                    };
+                    let Some(message) = message else { break };
+                    if let Some(envelope) = Envelope::decode(message.get_payload_bytes()) {
+                        cluster.receive(&state, envelope);
+                    }
+                }
+                cluster.set_connected(false, &state, || "the connection to Redis closed".into());
+            }
+            Ok(Err(error)) => cluster.set_connected(false, &state, || error.to_string()),
+            Err(_) => cluster.set_connected(false, &state, || {
+                format!("Redis did not answer within {:?}", cluster.config.timeout)
+            }),
+        }
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(RECONNECT_BACKOFF.1);
+    }
+}
+
+/// How to reach Redis, from a URL or from host, port and credentials.
+fn connection_info(server: &RedisServer) -> RedisResult<redis::ConnectionInfo> {
+    if let Some(url) = &server.url {
+        return url.as_str().into_connection_info();
+    }
+    let mut settings = RedisConnectionInfo::default().set_db(server.database);
+    if let Some(username) = &server.username {
+        settings = settings.set_username(username);
+    }
+    if let Some(password) = &server.password {
+        settings = settings.set_password(password);
+    }
+    Ok(ConnectionAddr::Tcp(server.host.clone(), server.port)
+        .into_connection_info()?
+        .set_redis_settings(settings))
+}
+
+fn not_started() -> redis::RedisError {
+    redis::RedisError::from((
+        redis::ErrorKind::Client,
+        "the cluster connection is not started",
+    ))
+}

@@ -1,0 +1,180 @@
+//! Nodes come and go: heartbeats, the cleanup after a node that died, and putting Redis
+//! right after an outage.
+//!
+//! Every node refreshes a heartbeat key that expires after `node_timeout` and checks the
+//! others' every third of it. When a node's heartbeat is gone (the process was killed, the
+//! machine fell over), the first node to notice takes its presence members out of Redis and
+//! sends `member_removed` for the users that are gone with it; so a dead node's members
+//! disappear within `node_timeout` plus a third of it. A node that finds its own heartbeat
+//! gone, or that could not reach Redis for a while, counts its members again; a node that
+//! stops cleanly takes its members out itself.
+
+use super::presence::user_id_of;
+use super::wire::{Delivery, Message};
+use super::Cluster;
+use crate::protocol::frames;
+use crate::state::ServerState;
+use redis::RedisResult;
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Beats, watches the other nodes and resynchronises until the server stops; then leaves.
+pub async fn keep_alive(cluster: Arc<Cluster>, state: Arc<ServerState>) {
+    let mut ticks = tokio::time::interval(cluster.config.node_timeout / 3);
+    let mut first_beat = true;
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        match beat(&cluster).await {
+            Ok(was_alive) => {
+                if !was_alive && !first_beat {
+                    cluster.resync_needed.store(true, Ordering::Release);
+                }
+                first_beat = false;
+                if cluster.resync_needed.swap(false, Ordering::AcqRel)
+                    && resync(&cluster, &state).await.is_err()
+                {
+                    cluster.resync_needed.store(true, Ordering::Release);
+                }
+                let _ = reap_dead_nodes(&cluster, &state).await;
+            }
+            Err(error) => cluster.set_connected(false, &state, || error.to_string()),
+        }
+    }
+    let _ = leave_cluster(&cluster).await;
+}
+
+/// Refreshes this node's heartbeat; returns whether it was still there (it is not on the
+/// first beat, nor after other nodes gave this one up).
+async fn beat(cluster: &Cluster) -> RedisResult<bool> {
+    let mut redis = cluster.connection().ok_or_else(super::not_started)?;
+    let ttl = cluster.config.node_timeout.as_millis() as u64;
+    let mut pipeline = redis::pipe();
+    pipeline
+        .cmd("SET")
+        .arg(cluster.keys.heartbeat(&cluster.node_id))
+        .arg(1)
+        .arg("PX")
+        .arg(ttl)
+        .arg("GET")
+        .cmd("SADD")
+        .arg(cluster.keys.nodes())
+        .arg(&cluster.node_id)
+        .ignore();
+    let beat = pipeline.query_async::<(Option<String>,)>(&mut redis);
+    let (previous,) = tokio::time::timeout(cluster.config.timeout, beat)
+        .await
+        .map_err(|_| super::presence::timed_out())??;
+    Ok(previous.is_some())
+}
+
+/// Removes the members of every node whose heartbeat expired, telling every node's sockets.
+async fn reap_dead_nodes(cluster: &Cluster, state: &ServerState) -> RedisResult<()> {
+    let mut redis = cluster.connection().ok_or_else(super::not_started)?;
+    let nodes: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(cluster.keys.nodes())
+        .query_async(&mut redis)
+        .await?;
+    let mut alive = 0;
+    for node in nodes {
+        let beating: bool = redis::cmd("EXISTS")
+            .arg(cluster.keys.heartbeat(&node))
+            .query_async(&mut redis)
+            .await?;
+        if beating {
+            alive += 1;
+            continue;
+        }
+        for (app_id, channel, channel_data) in cluster.reap(&node, true).await? {
+            if let (Some(app), Some(user_id)) =
+                (state.apps.by_id(&app_id), user_id_of(&channel_data))
+            {
+                cluster.announce(
+                    app,
+                    &channel,
+                    frames::member_removed(&channel, &user_id),
+                    None,
+                );
+            }
+        }
+    }
+    cluster.nodes.store(alive.max(1), Ordering::Relaxed);
+    Ok(())
+}
+
+/// Counts this node's presence members in Redis again from what the node really has, and
+/// tells the other nodes about users that came or went meanwhile.
+async fn resync(cluster: &Cluster, state: &ServerState) -> RedisResult<()> {
+    let removed = cluster.reap(&cluster.node_id, false).await?;
+    let mut added = Vec::new();
+    for app in state.apps.iter() {
+        for (channel, member, sockets) in app.channels.presence_members() {
+            let (first, _) = cluster
+                .count_join(&app.config.app_id, &channel, &member, sockets)
+                .await?;
+            if first {
+                added.push((app.config.app_id.clone(), channel, member));
+            }
+        }
+    }
+    let added_keys: HashSet<(String, String, String)> = added
+        .iter()
+        .map(|(app, channel, member)| (app.clone(), channel.clone(), member.key.clone()))
+        .collect();
+    let mut removed_keys = HashSet::new();
+    for (app, channel, channel_data) in removed {
+        let Some(user_id) = user_id_of(&channel_data) else {
+            continue;
+        };
+        let key = crate::channels::presence::member_key(&user_id).unwrap_or_default();
+        removed_keys.insert((app.clone(), channel.clone(), key.clone()));
+        if !added_keys.contains(&(app.clone(), channel.clone(), key)) {
+            let frame = frames::member_removed(&channel, &user_id);
+            cluster.deliver(&app, vec![Delivery { channel, frame }], None);
+        }
+    }
+    for (app, channel, member) in added {
+        if !removed_keys.contains(&(app.clone(), channel.clone(), member.key.clone())) {
+            let frame = frames::member_added(&channel, &member.channel_data);
+            cluster.deliver(&app, vec![Delivery { channel, frame }], None);
+        }
+    }
+    Ok(())
+}
+
+/// A clean stop: takes this node's members out of Redis, tells the other nodes who left,
+/// and removes the node.
+async fn leave_cluster(cluster: &Cluster) -> RedisResult<()> {
+    let work = async {
+        for (app, channel, channel_data) in cluster.reap(&cluster.node_id, false).await? {
+            if let Some(user_id) = user_id_of(&channel_data) {
+                let frame = frames::member_removed(&channel, &user_id);
+                let items = vec![Delivery { channel, frame }];
+                cluster
+                    .publish_now(Message::Deliver {
+                        app,
+                        items,
+                        except: None,
+                    })
+                    .await?;
+            }
+        }
+        let mut redis = cluster.connection().ok_or_else(super::not_started)?;
+        redis::pipe()
+            .cmd("DEL")
+            .arg(cluster.keys.heartbeat(&cluster.node_id))
+            .ignore()
+            .cmd("SREM")
+            .arg(cluster.keys.nodes())
+            .arg(&cluster.node_id)
+            .ignore()
+            .query_async::<()>(&mut redis)
+            .await
+    };
+    tokio::time::timeout(cluster.config.timeout, work)
+        .await
+        .map_err(|_| super::presence::timed_out())?
+}

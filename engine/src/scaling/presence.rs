@@ -1,0 +1,239 @@
+//! Presence membership across the cluster.
+//!
+//! Redis keeps, per presence channel, how many sockets each user has on each node, how many
+//! in the whole cluster, and each user's `channel_data` (see [`super::keys`]). Every socket
+//! that joins or leaves runs one Lua script, so the cluster-wide count changes atomically:
+//! `member_added` goes out when a user's count rises from zero, `member_removed` when it
+//! falls back, whichever nodes the user's sockets are on. `subscription_succeeded` lists
+//! every member of the cluster.
+//!
+//! While Redis is away a node falls back to its own members and announces changes to its
+//! own sockets only; [`super::node`] puts Redis right again when it is back.
+
+use super::Cluster;
+use crate::app::App;
+use crate::channels::presence::{snapshot_of, MemberData};
+use crate::channels::Departure;
+use crate::protocol::frames;
+use redis::{RedisResult, Script};
+use serde_json::Value;
+use std::sync::{Arc, LazyLock};
+
+/// Adds `ARGV[3]` sockets of user `ARGV[2]` on this node; returns 1 when the user was not
+/// in the channel before, and every member's `channel_data`.
+/// KEYS: sockets, users, info, the node's presence set.
+/// ARGV: "{node}|{user}", user, sockets, channel_data, `["app","channel"]`.
+static JOIN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[3])
+        local total = redis.call('HINCRBY', KEYS[2], ARGV[2], ARGV[3])
+        redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
+        redis.call('SADD', KEYS[4], ARGV[5])
+        local first = 0
+        if total == tonumber(ARGV[3]) then first = 1 end
+        return {first, redis.call('HVALS', KEYS[3])}
+        ",
+    )
+});
+
+/// Removes one socket of user `ARGV[2]` on this node; returns 1 when it was the user's last
+/// socket in the cluster. A socket Redis never counted (it joined while Redis was away)
+/// changes nothing.
+/// KEYS: sockets, users, info. ARGV: "{node}|{user}", user.
+static LEAVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local mine = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+        if mine <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+        if mine < 0 then return 0 end
+        local total = redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
+        if total > 0 then return 0 end
+        redis.call('HDEL', KEYS[2], ARGV[2])
+        redis.call('HDEL', KEYS[3], ARGV[2])
+        return 1
+        ",
+    )
+});
+
+/// Removes every socket node `ARGV[1]` has in any presence channel; returns
+/// `{app, channel, channel_data}` of each user that left the cluster with it. With
+/// `ARGV[3] == "1"` only the node that takes `ARGV[1]` out of the node set does the work,
+/// so a dead node is cleaned up once.
+/// KEYS: the node set, the node's presence set. ARGV: node, presence key base, exclusive.
+pub(super) static REAP: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        if ARGV[3] == '1' and redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return {} end
+        local removed = {}
+        local mine = ARGV[1] .. '|'
+        for _, entry in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+            local at = cjson.decode(entry)
+            local base = ARGV[2] .. at[1] .. ':' .. at[2]
+            local sockets, users, info = base .. ':sockets', base .. ':users', base .. ':info'
+            local fields = redis.call('HGETALL', sockets)
+            for i = 1, #fields, 2 do
+                if string.sub(fields[i], 1, #mine) == mine then
+                    local user = string.sub(fields[i], #mine + 1)
+                    local count = tonumber(fields[i + 1])
+                    redis.call('HDEL', sockets, fields[i])
+                    if count > 0 and redis.call('HINCRBY', users, user, -count) <= 0 then
+                        local data = redis.call('HGET', info, user) or ''
+                        redis.call('HDEL', users, user)
+                        redis.call('HDEL', info, user)
+                        table.insert(removed, {at[1], at[2], data})
+                    end
+                end
+            end
+        end
+        redis.call('DEL', KEYS[2])
+        return removed
+        ",
+    )
+});
+
+impl Cluster {
+    /// Counts `sockets` more sockets of `member` on this node in Redis; returns whether the
+    /// user is new to the channel cluster-wide, and every member's `channel_data`.
+    pub(super) async fn count_join(
+        &self,
+        app: &str,
+        channel: &str,
+        member: &MemberData,
+        sockets: usize,
+    ) -> RedisResult<(bool, Vec<String>)> {
+        let mut redis = self.connection().ok_or_else(super::not_started)?;
+        let keys = self.keys.presence(app, channel);
+        let mut invocation = JOIN.prepare_invoke();
+        invocation
+            .key(&keys.sockets)
+            .key(&keys.users)
+            .key(&keys.info)
+            .key(self.keys.node_presence(&self.node_id))
+            .arg(format!("{}|{}", self.node_id, member.key))
+            .arg(&member.key)
+            .arg(sockets)
+            .arg(&member.channel_data)
+            .arg(serde_json::json!([app, channel]).to_string());
+        let (first, members): (i64, Vec<String>) =
+            tokio::time::timeout(self.config.timeout, invocation.invoke_async(&mut redis))
+                .await
+                .map_err(|_| timed_out())??;
+        Ok((first == 1, members))
+    }
+
+    /// A socket joined a presence channel as `member` (`first_here`: the user's first
+    /// socket in it on this node). Announces the user to the cluster when it is new there
+    /// and returns the `subscription_succeeded` payload listing every member.
+    pub async fn join(
+        &self,
+        app: &App,
+        channel: &str,
+        member: &MemberData,
+        first_here: bool,
+        socket_id: &str,
+    ) -> String {
+        let added = || frames::member_added(channel, &member.channel_data);
+        match self
+            .count_join(&app.config.app_id, channel, member, 1)
+            .await
+        {
+            Ok((first, members)) => {
+                if first {
+                    self.announce(app, channel, added(), Some(socket_id));
+                }
+                snapshot_from_channel_data(&members)
+            }
+            Err(_) => {
+                self.resync_needed
+                    .store(true, std::sync::atomic::Ordering::Release);
+                if first_here {
+                    app.deliver_local(channel, &added().into(), Some(socket_id));
+                }
+                app.channels.presence_snapshot(channel)
+            }
+        }
+    }
+
+    /// A presence socket left `channel`: uncounts it in Redis, and announces the user's
+    /// departure to the cluster when it was the user's last socket anywhere.
+    pub fn leave(self: &Arc<Self>, app: Arc<App>, channel: String, departure: Departure) {
+        let cluster = self.clone();
+        tokio::spawn(async move {
+            let removed = || frames::member_removed(&channel, &departure.user_id);
+            match cluster
+                .count_leave(&app.config.app_id, &channel, &departure.key)
+                .await
+            {
+                Ok(true) => cluster.announce(&app, &channel, removed(), None),
+                Ok(false) => {}
+                Err(_) => {
+                    cluster
+                        .resync_needed
+                        .store(true, std::sync::atomic::Ordering::Release);
+                    if departure.last {
+                        app.deliver_local(&channel, &removed().into(), None);
+                    }
+                }
+            }
+        });
+    }
+
+    async fn count_leave(&self, app: &str, channel: &str, key: &str) -> RedisResult<bool> {
+        let mut redis = self.connection().ok_or_else(super::not_started)?;
+        let keys = self.keys.presence(app, channel);
+        let mut invocation = LEAVE.prepare_invoke();
+        invocation
+            .key(&keys.sockets)
+            .key(&keys.users)
+            .key(&keys.info)
+            .arg(format!("{}|{key}", self.node_id))
+            .arg(key);
+        let last: i64 =
+            tokio::time::timeout(self.config.timeout, invocation.invoke_async(&mut redis))
+                .await
+                .map_err(|_| timed_out())??;
+        Ok(last == 1)
+    }
+
+    /// Takes every presence socket of `node` out of Redis; returns the users that left the
+    /// cluster with it as `(app, channel, channel_data)`. `exclusive` leaves the work to
+    /// whichever node removes `node` from the node set first.
+    pub(super) async fn reap(
+        &self,
+        node: &str,
+        exclusive: bool,
+    ) -> RedisResult<Vec<(String, String, String)>> {
+        let mut redis = self.connection().ok_or_else(super::not_started)?;
+        let mut invocation = REAP.prepare_invoke();
+        invocation
+            .key(self.keys.nodes())
+            .key(self.keys.node_presence(node))
+            .arg(node)
+            .arg(self.keys.presence_base())
+            .arg(if exclusive { "1" } else { "0" });
+        tokio::time::timeout(self.config.timeout, invocation.invoke_async(&mut redis))
+            .await
+            .map_err(|_| timed_out())?
+    }
+}
+
+/// The `subscription_succeeded` payload from the `channel_data` of every member.
+fn snapshot_from_channel_data(members: &[String]) -> String {
+    let members: Vec<MemberData> = members
+        .iter()
+        .filter_map(|data| MemberData::parse(Some(data), None).ok())
+        .collect();
+    snapshot_of(members.iter().map(|m| (&m.user_id, &m.user_info)))
+}
+
+/// The user id in a member's `channel_data`, for `member_removed`.
+pub(super) fn user_id_of(channel_data: &str) -> Option<Value> {
+    MemberData::parse(Some(channel_data), None)
+        .ok()
+        .map(|m| m.user_id)
+}
+
+pub(super) fn timed_out() -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, "Redis did not answer in time"))
+}

@@ -1,0 +1,108 @@
+//! The messages nodes exchange on the Redis pub/sub channel, as JSON.
+//!
+//! Every message names the node that sent it, so a node skips its own. Apps are named by id
+//! only: no key or secret ever travels through Redis.
+
+use crate::census::{Census, Filter};
+use serde::{Deserialize, Serialize};
+
+/// One message on the pub/sub channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The node that sent it.
+    pub node: String,
+    /// What it asks the other nodes to do.
+    #[serde(flatten)]
+    pub message: Message,
+}
+
+/// What a node asks the others to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Message {
+    /// Deliver frames to the local subscribers of channels (events, client events, presence
+    /// changes), skipping the socket `except` wherever it lives.
+    Deliver {
+        /// The app id.
+        app: String,
+        /// The frames, one per channel.
+        items: Vec<Delivery>,
+        /// The socket that must not receive them (`socket_id` of the HTTP API, a whisperer).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        except: Option<String>,
+    },
+    /// Close every local socket of a user.
+    Terminate {
+        /// The app id.
+        app: String,
+        /// The user.
+        user_id: String,
+    },
+    /// Report this node's channels and sockets to the asking node.
+    Query {
+        /// The app id.
+        app: String,
+        /// Matches the answers to the question.
+        id: u64,
+        /// Which channels to report.
+        filter: Filter,
+    },
+    /// One node's answer to a [`Message::Query`].
+    Answer {
+        /// The node that asked.
+        to: String,
+        /// The question's id.
+        id: u64,
+        /// The answering node's channels and sockets.
+        census: Census,
+    },
+}
+
+/// One frame for the subscribers of one channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The channel.
+    pub channel: String,
+    /// The frame exactly as subscribers receive it.
+    pub frame: String,
+}
+
+impl Envelope {
+    /// The JSON sent to Redis.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).expect("an envelope of strings and numbers always serializes")
+    }
+
+    /// Reads a message from Redis; `None` for anything that is not one of ours.
+    pub fn decode(payload: &[u8]) -> Option<Envelope> {
+        serde_json::from_slice(payload).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_round_trip_and_name_no_secret() {
+        let envelope = Envelope {
+            node: "n1".into(),
+            message: Message::Deliver {
+                app: "app-1".into(),
+                items: vec![Delivery {
+                    channel: "orders".into(),
+                    frame: r#"{"event":"e","data":"{}","channel":"orders"}"#.into(),
+                }],
+                except: Some("1.2".into()),
+            },
+        };
+        let json = envelope.encode();
+        assert!(json.starts_with(r#"{"node":"n1","type":"deliver","app":"app-1""#));
+        assert_eq!(Envelope::decode(json.as_bytes()), Some(envelope));
+        assert_eq!(Envelope::decode(b"not json"), None);
+        assert_eq!(
+            Envelope::decode(br#"{"type":"message","application":"O:26"}"#),
+            None
+        );
+    }
+}
