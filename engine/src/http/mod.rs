@@ -105,7 +105,18 @@ async fn route(request: Request<Incoming>, peer: IpAddr, state: Arc<ServerState>
         return api::serve(request, route, state).await;
     }
     if route == "/up" {
-        return response::json(StatusCode::OK, &serde_json::json!({"health": "OK"}));
+        return health(&state);
     }
     response::not_found()
+}
+
+/// `/up`: `{"health":"OK"}` as Reverb answers, plus this node's view of the cluster when
+/// scaling is on. A node without Redis still serves its own sockets, so it stays up (200)
+/// and says `"redis":"disconnected"`.
+fn health(state: &ServerState) -> Reply {
+    let mut body = serde_json::json!({"health": "OK"});
+    if let Some(cluster) = &state.cluster {
+        body["scaling"] = serde_json::to_value(cluster.status()).unwrap_or_default();
+    }
+    response::json(StatusCode::OK, &body)
 }

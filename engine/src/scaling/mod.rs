@@ -408,6 +408,9 @@ async fn listen(cluster: Arc<Cluster>, state: Arc<ServerState>) {
         let subscribe = async {
             let mut pubsub = cluster.client.get_async_pubsub().await?;
             pubsub.subscribe(cluster.keys.channel()).await?;
+            // The command connection must work too before the node counts as connected.
+            let mut commands = cluster.connection().ok_or_else(not_started)?;
+            redis::cmd("PING").query_async::<()>(&mut commands).await?;
             Ok::<_, redis::RedisError>(pubsub)
         };
         let attempt = tokio::select! {

@@ -1,0 +1,309 @@
+//! Two servers sharing one Redis act as one: events, client events, presence, terminations,
+//! cache channels and the HTTP API's reads cross nodes, and a node without Redis keeps
+//! serving its own sockets. Each test starts its own `redis-server` on a free port.
+
+mod api_support;
+mod support;
+
+use api_support::Api;
+use hmac::{Hmac, Mac};
+use reverb_engine::Server;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::{app, decode_data, http_get, start_with, within, Client, TIMEOUT};
+
+const KEY: &str = "key-1";
+const SECRET: &str = "key-1-secret";
+
+/// A throwaway `redis-server` on a free loopback port, killed when dropped.
+struct Redis {
+    port: u16,
+    child: Child,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        Redis::start_on(port)
+    }
+
+    fn start_on(port: u16) -> Redis {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (apt-get install redis-server)");
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis { port, child }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A server on a free port, a node of the cluster that shares `redis`.
+fn node(redis: &Redis) -> Server {
+    let scaling = json!({
+        "enabled": true,
+        "prefix": "test_",
+        "node_timeout": 3,
+        "server": {"host": "127.0.0.1", "port": redis.port, "timeout": 2},
+    });
+    start_with(
+        json!({"scaling": scaling}),
+        vec![app(
+            "app-1",
+            KEY,
+            json!({"accept_client_events_from": "all"}),
+        )],
+    )
+}
+
+/// Waits until every node has reached Redis (so none misses what is published next).
+async fn connected(nodes: &[&Server]) {
+    within("every node to reach Redis", async {
+        loop {
+            let all = nodes.iter().all(|server| {
+                server.stats()["app-1"]
+                    .scaling
+                    .as_ref()
+                    .is_some_and(|s| s.redis == "connected")
+            });
+            if all {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+fn presence_frame(socket_id: &str, channel: &str, member: &Value) -> Value {
+    let channel_data = member.to_string();
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    mac.update(format!("{socket_id}:{channel}:{channel_data}").as_bytes());
+    let auth = format!("{KEY}:{}", hex::encode(mac.finalize().into_bytes()));
+    json!({"event": "pusher:subscribe", "data": {
+        "channel": channel, "auth": auth, "channel_data": channel_data,
+    }})
+}
+
+/// Joins a presence channel as `member`; returns the `presence` payload.
+async fn join(client: &mut Client, socket_id: &str, channel: &str, member: Value) -> Value {
+    client
+        .send_json(presence_frame(socket_id, channel, &member))
+        .await;
+    let frame = client
+        .expect_event("pusher_internal:subscription_succeeded")
+        .await;
+    decode_data(&frame)["presence"].clone()
+}
+
+fn sorted_ids(presence: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = presence["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|id| id.to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Checks that `client` got nothing since its last frame: a marker published now must be
+/// the next frame it sees.
+async fn nothing_else(client: &mut Client, server: &Server, channel: &str) {
+    server
+        .publish("app-1", &[channel.to_string()], "marker", "{}", None)
+        .unwrap();
+    assert_eq!(client.expect_event("marker").await["channel"], channel);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_published_on_one_node_reaches_subscribers_on_the_others_except_socket_id() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis), node(&redis));
+    connected(&[&a, &b]).await;
+    let (mut on_b, b_id) = Client::connect(b.local_addr(), KEY).await;
+    on_b.subscribe("orders").await;
+    let (mut also_on_b, _) = Client::connect(b.local_addr(), KEY).await;
+    also_on_b.subscribe("orders").await;
+
+    Api::new(a.local_addr())
+        .trigger(&json!({"name": "order.shipped", "channels": ["orders"], "data": "{\"id\":1}"}))
+        .await
+        .assert_ok(&json!({}));
+    let frame = on_b.expect_event("order.shipped").await;
+    assert_eq!(frame["data"], "{\"id\":1}");
+    also_on_b.expect_event("order.shipped").await;
+
+    a.publish("app-1", &["orders".into()], "toOthers", "{}", Some(&b_id))
+        .unwrap();
+    also_on_b.expect_event("toOthers").await;
+    nothing_else(&mut on_b, &b, "orders").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn presence_members_are_counted_once_across_nodes() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis), node(&redis));
+    connected(&[&a, &b]).await;
+    let channel = "presence-room";
+    let ada = json!({"user_id": 1, "user_info": {"name": "Ada"}});
+    let bob = json!({"user_id": "2", "user_info": {"name": "Bob"}});
+
+    let (mut ada_on_a, ada_a_id) = Client::connect(a.local_addr(), KEY).await;
+    let presence = join(&mut ada_on_a, &ada_a_id, channel, ada.clone()).await;
+    assert_eq!(presence["count"], 1);
+
+    let (mut bob_on_b, bob_id) = Client::connect(b.local_addr(), KEY).await;
+    let presence = join(&mut bob_on_b, &bob_id, channel, bob.clone()).await;
+    assert_eq!(presence["count"], 2);
+    assert_eq!(sorted_ids(&presence), vec!["\"2\"", "1"]);
+    assert_eq!(presence["hash"]["1"], json!({"name": "Ada"}));
+    let added = ada_on_a.expect_event("pusher_internal:member_added").await;
+    assert_eq!(decode_data(&added)["user_id"], "2");
+
+    // Ada's second tab, on the other node: she is already a member, nobody hears of it.
+    let (mut ada_on_b, ada_b_id) = Client::connect(b.local_addr(), KEY).await;
+    let presence = join(&mut ada_on_b, &ada_b_id, channel, ada.clone()).await;
+    assert_eq!(presence["count"], 2);
+    nothing_else(&mut bob_on_b, &b, channel).await;
+
+    // The HTTP API of either node counts Ada once and sees three sockets.
+    for server in [&a, &b] {
+        let api = Api::new(server.local_addr());
+        let channel_info = api
+            .get(&format!("/channels/{channel}"), &[("info", "user_count")])
+            .await;
+        channel_info.assert_ok(&json!({"occupied": true, "user_count": 2}));
+        let users = api
+            .get(&format!("/channels/{channel}/users"), &[])
+            .await
+            .json();
+        assert_eq!(users["users"].as_array().unwrap().len(), 2);
+        let connections = api.get("/connections", &[]).await.json();
+        assert_eq!(connections["connections"], 3);
+    }
+
+    // Ada's first tab closes: she still has one, on B.
+    ada_on_a.close().await;
+    nothing_else(&mut bob_on_b, &b, channel).await;
+    // Her last tab closes: Bob hears she left.
+    ada_on_b.close().await;
+    let removed = bob_on_b
+        .expect_event("pusher_internal:member_removed")
+        .await;
+    assert_eq!(decode_data(&removed), json!({"user_id": 1}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn whispers_and_terminations_cross_nodes() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis), node(&redis));
+    connected(&[&a, &b]).await;
+    let channel = "presence-chat";
+    let (mut ada, ada_id) = Client::connect(a.local_addr(), KEY).await;
+    join(&mut ada, &ada_id, channel, json!({"user_id": "ada"})).await;
+    let (mut bob, bob_id) = Client::connect(b.local_addr(), KEY).await;
+    join(&mut bob, &bob_id, channel, json!({"user_id": "bob"})).await;
+    ada.expect_event("pusher_internal:member_added").await;
+
+    ada.send_json(json!({"event": "client-typing", "channel": channel, "data": {"on": true}}))
+        .await;
+    let whisper = bob.expect_event("client-typing").await;
+    assert_eq!(whisper["data"], json!({"on": true}));
+    assert_eq!(whisper["user_id"], "ada");
+
+    Api::new(a.local_addr())
+        .post("/users/bob/terminate_connections", &json!({}))
+        .await
+        .assert_ok(&json!({}));
+    bob.expect_error(4009).await;
+    let (code, _) = bob.expect_close().await;
+    assert_eq!(code, 4009);
+    let removed = ada.expect_event("pusher_internal:member_removed").await;
+    assert_eq!(decode_data(&removed), json!({"user_id": "bob"}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cache_channel_serves_an_event_published_on_another_node() {
+    let redis = Redis::start();
+    let a = node(&redis);
+    connected(&[&a]).await;
+    a.publish(
+        "app-1",
+        &["cache-prices".into()],
+        "price",
+        "{\"eur\":3}",
+        None,
+    )
+    .unwrap();
+    // A node that started after the event still serves it, from Redis.
+    let b = node(&redis);
+    connected(&[&b]).await;
+    let (mut late, _) = Client::connect(b.local_addr(), KEY).await;
+    late.send_json(json!({"event": "pusher:subscribe", "data": {"channel": "cache-prices"}}))
+        .await;
+    late.expect_event("pusher_internal:subscription_succeeded")
+        .await;
+    let cached = late.expect_event("price").await;
+    assert_eq!(cached["data"], "{\"eur\":3}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_redis_a_node_serves_its_own_sockets_and_catches_up_when_redis_returns() {
+    let mut redis = Redis::start();
+    let port = redis.port;
+    let (a, b) = (node(&redis), node(&redis));
+    connected(&[&a, &b]).await;
+    let (mut on_a, _) = Client::connect(a.local_addr(), KEY).await;
+    on_a.subscribe("news").await;
+    let (mut on_b, _) = Client::connect(b.local_addr(), KEY).await;
+    on_b.subscribe("news").await;
+
+    redis.stop();
+    within("node A to notice Redis is gone", async {
+        loop {
+            let (_, body) = http_get(a.local_addr(), "/up").await;
+            let up: Value = serde_json::from_str(&body).unwrap();
+            if up["scaling"]["redis"] == "disconnected" {
+                assert_eq!(up["health"], "OK");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    a.publish("app-1", &["news".into()], "local", "{}", None)
+        .unwrap();
+    on_a.expect_event("local").await;
+
+    let _redis = Redis::start_on(port);
+    connected(&[&a, &b]).await;
+    a.publish("app-1", &["news".into()], "again", "{}", None)
+        .unwrap();
+    on_a.expect_event("again").await;
+    on_b.expect_event("again").await;
+}
