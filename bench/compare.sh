@@ -2,31 +2,75 @@
 # Runs reverb-rs and sockudo side by side, alternately, with the same scenarios: each server
 # pinned to core 1, the load generator on core 0, loopback only, RUNS rounds (3 by default).
 # Raw results go to bench/results/<date>.jsonl, one JSON line per scenario run, each tagged
-# with the server and the round; a summary of medians is printed at the end.
+# with the server and the round. At the end the medians are printed, written into
+# docs/benchmarks.md (between its "compare.sh results" markers) and drawn as PNG charts in
+# docs/img/ (WRITE_DOCS=0 only prints them).
 #
-#   bench/compare.sh                         # all scenarios, 3 rounds
-#   RUNS=1 SCENARIOS="fanout publish" bench/compare.sh
+#   bench/compare.sh                           # every scenario, 3 rounds: about 35 minutes
+#   RUNS=1 SCENARIOS="fanout publish" WRITE_DOCS=0 bench/compare.sh
+#   bench/compare.sh --summarize bench/results/<date>.jsonl   # redo the tables and charts
+#
+# The sizes can be changed for short trial runs (defaults in brackets): IDLE_STEPS
+# [1000,5000,10000,19000], FANOUT_RATES [50,100,200,400], SATURATION_RATES [10,20,30,40,60],
+# FANOUT_SECONDS [8] (seconds per rate), CHURN_CYCLES [1000000], CHURN_SECONDS [150],
+# PHP_CALLS [20000].
 #
 # sockudo 5.2.0 is installed with cargo when missing (about 13 minutes, needs protobuf-compiler).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${RUNS:-3}
-scenarios=${SCENARIOS:-"idle fanout fanout-saturated publish churn"}
-mkdir -p bench/results
-results="bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+scenarios=${SCENARIOS:-"idle fanout fanout-saturated publish php-publish churn"}
+idle_steps=${IDLE_STEPS:-1000,5000,10000,19000}
+fanout_rates=${FANOUT_RATES:-50,100,200,400}
+saturation_rates=${SATURATION_RATES:-10,20,30,40,60}
+fanout_seconds=${FANOUT_SECONDS:-8}
+churn_cycles=${CHURN_CYCLES:-1000000}
+churn_seconds=${CHURN_SECONDS:-150}
+php_calls=${PHP_CALLS:-20000}
+write_docs=${WRITE_DOCS:-1}
+
+cargo build --release --locked --quiet
+cargo build --release --locked --quiet -p reverb-bench
+
+# Tables in docs/benchmarks.md and charts in docs/img/ from a results file.
+summarize() {
+    local charts
+    charts=$(mktemp)
+    if [ "$write_docs" = 1 ]; then
+        python3 bench/summarize.py "$1" --write docs/benchmarks.md --charts "$charts"
+        target/release/bench-charts "$charts" docs/img
+    else
+        python3 bench/summarize.py "$1"
+    fi
+    rm -f "$charts"
+}
+
+if [ "${1:-}" = --summarize ]; then
+    summarize "$2"
+    exit 0
+fi
 
 if ! command -v sockudo >/dev/null 2>&1; then
     echo "Installing sockudo 5.2.0 (cargo install; about 13 minutes)" >&2
     command -v protoc >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
     cargo install sockudo --version 5.2.0 --locked --no-default-features --features local --quiet
 fi
-cargo build --release --locked --quiet
-cargo build --release --locked --quiet -p reverb-bench
 ulimit -n "$(ulimit -Hn)"
+mkdir -p bench/results
+results="bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+started=$(date +%s)
+# The machine and the versions, for the write-up.
+python3 -c 'import json, sys; print(json.dumps({"meta": dict(zip(
+    ["date", "cpu", "cores", "kernel", "php", "sockudo", "commit"], sys.argv[1:]))}))' \
+    "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(nproc)" "$(uname -r)" \
+    "$(php -r 'echo "PHP ", PHP_VERSION;')" "$(sockudo --version 2>/dev/null | head -1 || echo sockudo)" \
+    "$(git describe --always --dirty)" >"$results"
 
-# The load generator, pinned to core 0.
+# The load generator, pinned to core 0; its worker processes connect from these addresses.
 bench=(taskset -c 0 target/release/reverb-bench)
+spread=(--processes 4 --sources 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5)
 extension="$PWD/target/release/libreverb_rs.so"
 port=6101
 work=$(mktemp -d)
@@ -59,17 +103,26 @@ stop_server() {
     sleep 1
 }
 
+# Runs one scenario against the running server ($1 names it); prints one JSON line.
 run_scenario() {
-    local common=(--port "$port" --pid "$server_pid")
-    case $1 in
-        idle) "${bench[@]}" idle "${common[@]}" --key "$key" --connections 10000 ;;
-        fanout) "${bench[@]}" fanout "${common[@]}" --app-id "$app_id" --key "$key" --secret "$secret" \
-            --subscribers 1000 --rate 100 --duration 10 ;;
-        fanout-saturated) "${bench[@]}" fanout "${common[@]}" --app-id "$app_id" --key "$key" --secret "$secret" \
-            --subscribers 5000 --rate 100 --duration 10 ;;
-        publish) "${bench[@]}" publish "${common[@]}" --app-id "$app_id" --key "$key" --secret "$secret" \
-            --connections 8 --duration 10 ;;
-        churn) "${bench[@]}" churn "${common[@]}" --key "$key" --cycles 100000 --concurrency 100 --max-seconds 120 ;;
+    local common=(--port "$port" --pid "$server_pid" --key "$key")
+    local api=(--app-id "$app_id" --secret "$secret")
+    case $2 in
+        idle) "${bench[@]}" idle "${common[@]}" "${spread[@]}" --steps "$idle_steps" ;;
+        fanout) "${bench[@]}" fanout "${common[@]}" "${api[@]}" "${spread[@]}" \
+            --subscribers 1000 --rates "$fanout_rates" --duration "$fanout_seconds" ;;
+        fanout-saturated) "${bench[@]}" fanout "${common[@]}" "${api[@]}" "${spread[@]}" \
+            --subscribers 5000 --rates "$saturation_rates" --duration "$fanout_seconds" ;;
+        publish) "${bench[@]}" publish "${common[@]}" "${api[@]}" --connections 8 --duration 10 ;;
+        php-publish)
+            local php=(taskset -c 0 php -d "extension=$extension" bench/php-publish.php --calls "$php_calls"
+                --port "$port" --app-id "$app_id" --key "$key" --secret "$secret")
+            # The in-process case exists only for reverb-rs.
+            if [ "$1" = sockudo ]; then php+=(--no-in-process); fi
+            "${php[@]}" ;;
+        churn) "${bench[@]}" churn "${common[@]}" "${spread[@]}" --cycles "$churn_cycles" \
+            --concurrency 100 --max-seconds "$churn_seconds" ;;
+        *) echo "unknown scenario $2" >&2; exit 1 ;;
     esac
 }
 
@@ -77,12 +130,14 @@ for round in $(seq "$runs"); do
     for scenario in $scenarios; do
         for server in reverb-rs sockudo; do
             start_server "$server"
-            line=$(run_scenario "$scenario")
-            echo "{\"server\":\"$server\",\"round\":$round,\"name\":\"$scenario\",\"result\":$line}" | tee -a "$results"
+            line=$(run_scenario "$server" "$scenario")
+            echo "{\"server\":\"$server\",\"round\":$round,\"name\":\"$scenario\",\"result\":$line}" | tee -a "$results" | cut -c1-300
             stop_server
         done
     done
 done
 
-echo "Results: $results"
-python3 bench/summarize.py "$results"
+minutes=$(( ($(date +%s) - started + 30) / 60 ))
+echo "{\"meta\":{\"minutes\":$minutes}}" >>"$results"
+echo "Results: $results ($minutes minutes)"
+summarize "$results"

@@ -1,9 +1,11 @@
-//! The `churn` scenario: sockets connect, subscribe and disconnect in a loop; the server's
-//! RSS is sampled as it goes, to show whether memory drifts.
+//! The `churn` scenario: sockets connect, subscribe and disconnect in a loop, run by several
+//! generator processes; the server's RSS is sampled as the cycles add up, to show whether
+//! memory drifts once the server has warmed up.
 
 use crate::proc_stats::rss_bytes;
 use crate::pusher;
-use crate::target::ServerArgs;
+use crate::target::{ServerArgs, SpreadArgs, TargetArgs};
+use crate::workers::{self, Worker};
 use clap::Args;
 use futures_util::stream::{self, StreamExt};
 use std::time::{Duration, Instant};
@@ -13,70 +15,175 @@ use std::time::{Duration, Instant};
 pub struct ChurnArgs {
     #[command(flatten)]
     server: ServerArgs,
-    /// Connect/subscribe/disconnect cycles.
-    #[arg(long, default_value_t = 100_000)]
+    #[command(flatten)]
+    spread: SpreadArgs,
+    /// Connect/subscribe/disconnect cycles, over all processes.
+    #[arg(long, default_value_t = 1_000_000)]
     cycles: usize,
-    /// Cycles running at once.
+    /// Cycles running at once, over all processes.
     #[arg(long, default_value_t = 100)]
     concurrency: usize,
     /// Stop after this many seconds even if cycles remain.
     #[arg(long, default_value_t = 300)]
     max_seconds: u64,
-    /// Local addresses to connect from, round-robin.
-    #[arg(long, value_delimiter = ',', default_value = "127.0.0.1")]
-    sources: Vec<String>,
+    /// The drift is measured from the RSS after this many cycles (or after the first tenth
+    /// of the cycles done, when fewer were done in the time allowed).
+    #[arg(long, default_value_t = 100_000)]
+    baseline_cycles: usize,
+    /// Read the server's RSS every this many cycles.
+    #[arg(long, default_value_t = 10_000)]
+    sample_every: usize,
 }
+
+/// Options of one process running cycles.
+#[derive(Args)]
+pub struct ChurnWorkerArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// The local address to connect from.
+    #[arg(long)]
+    source: String,
+    /// Cycles this process runs.
+    #[arg(long)]
+    cycles: usize,
+    /// Cycles running at once in this process.
+    #[arg(long)]
+    concurrency: usize,
+    /// Stop after this many seconds even if cycles remain.
+    #[arg(long)]
+    max_seconds: u64,
+}
+
+/// Cycles a worker runs between two progress lines.
+const PROGRESS_EVERY: usize = 1_000;
 
 /// Runs the scenario and prints one line of results.
 pub async fn run(args: ChurnArgs) -> Result<(), String> {
-    let target = args.server.target();
-    let rss_start = rss_bytes(args.server.pid)?;
+    let pid = args.server.pid;
+    let processes = args.spread.processes.max(1);
+    let rss_start = rss_bytes(pid)?;
+    let (progress, mut updates) = tokio::sync::mpsc::unbounded_channel();
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(args.max_seconds);
-    let baseline_after = (args.cycles / 10).max(1);
-    let mut done = 0usize;
-    let mut failed = 0usize;
-    let mut rss_baseline = None;
+    for index in 0..processes {
+        let mut command = vec!["churn-worker".to_string()];
+        command.extend(args.server.target.to_args());
+        command.extend([
+            "--source".into(),
+            workers::source(&args.spread.sources, index),
+            "--cycles".into(),
+            workers::share(args.cycles, processes, index).to_string(),
+            "--concurrency".into(),
+            workers::share(args.concurrency, processes, index)
+                .max(1)
+                .to_string(),
+            "--max-seconds".into(),
+            args.max_seconds.to_string(),
+        ]);
+        let mut worker = Worker::spawn(&command)?;
+        let progress = progress.clone();
+        // Each worker's lines are `<done> <failed>`, cumulative; the last one ends with `end`.
+        tokio::spawn(async move {
+            while let Ok(line) = worker.receive().await {
+                let mut words = line.split_whitespace();
+                let mut number = || words.next().and_then(|w| w.parse::<usize>().ok());
+                let (done, failed) = (number().unwrap_or(0), number().unwrap_or(0));
+                let finished = line.ends_with("end");
+                if progress.send((index, done, failed, finished)).is_err() || finished {
+                    break;
+                }
+            }
+            worker.finish().await;
+        });
+    }
+    drop(progress);
+
+    let mut done = vec![0usize; processes];
+    let mut failed = vec![0usize; processes];
+    let mut samples = Vec::new();
+    let mut next_sample = args.sample_every;
+    while let Some((index, cycles, failures, _)) = updates.recv().await {
+        done[index] = cycles;
+        failed[index] = failures;
+        let total: usize = done.iter().sum();
+        if total >= next_sample {
+            samples.push((total, rss_bytes(pid)?));
+            next_sample = total + args.sample_every;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let total: usize = done.iter().sum();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_end = rss_bytes(pid)?;
+    let from = if total > args.baseline_cycles {
+        args.baseline_cycles
+    } else {
+        total / 10
+    };
+    let (baseline_cycles, baseline) = samples
+        .iter()
+        .copied()
+        .find(|(cycles, _)| *cycles >= from)
+        .unwrap_or((0, rss_start));
+    let samples: Vec<_> = samples
+        .iter()
+        .map(|(c, r)| serde_json::json!([c, r]))
+        .collect();
+    println!(
+        "{}",
+        serde_json::json!({
+            "scenario": "churn",
+            "processes": processes,
+            "cycles": total,
+            "failed": failed.iter().sum::<usize>(),
+            "seconds": seconds,
+            "cycles_per_second": (total as f64 / seconds).round(),
+            "rss_start": rss_start,
+            "baseline_cycles": baseline_cycles,
+            "rss_baseline": baseline,
+            "rss_end": rss_end,
+            "drift_percent": (rss_end as f64 - baseline as f64) * 100.0 / baseline as f64,
+            "rss_samples": samples,
+        })
+    );
+    Ok(())
+}
+
+/// Runs this process's cycles, printing `<done> <failed>` every 1,000 cycles and
+/// `<done> <failed> end` at the end.
+pub async fn work(args: ChurnWorkerArgs) -> Result<(), String> {
+    let target = args.target.target();
+    let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
     let mut cycles = stream::iter(0..args.cycles)
         .map(|i| {
-            let target = target.clone();
-            let source = args.sources[i % args.sources.len()].clone();
+            let (target, source) = (target.clone(), args.source.clone());
             async move {
                 let mut ws = pusher::connect(&target, &source).await?;
                 pusher::subscribe(&mut ws, &format!("churn-{}", i % 1000)).await?;
-                ws.close(None).await.map_err(|e| e.to_string())
+                ws.close(None).await.map_err(|e| e.to_string())?;
+                // Wait for the server's close frame, so that the server closes the TCP
+                // connection first, as the WebSocket protocol has it.
+                let closed = async { while let Some(Ok(_)) = ws.next().await {} };
+                let _ = tokio::time::timeout(Duration::from_secs(5), closed).await;
+                Ok::<_, String>(())
             }
         })
         .buffer_unordered(args.concurrency);
+    let (mut done, mut failed) = (0, 0);
     while let Some(result) = cycles.next().await {
         done += 1;
-        if result.is_err() {
+        if let Err(error) = result {
+            if failed == 0 {
+                eprintln!("churn-worker: {error}");
+            }
             failed += 1;
         }
-        if done == baseline_after {
-            rss_baseline = Some(rss_bytes(args.server.pid)?);
+        if done % PROGRESS_EVERY == 0 {
+            workers::reply(&format!("{done} {failed}"));
         }
         if Instant::now() > deadline {
             break;
         }
     }
-    drop(cycles);
-    let seconds = started.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_end = rss_bytes(args.server.pid)?;
-    let baseline = rss_baseline.unwrap_or(rss_start);
-    println!(
-        "{}",
-        serde_json::json!({
-            "scenario": "churn",
-            "cycles": done,
-            "failed": failed,
-            "cycles_per_second": (done as f64 / seconds).round(),
-            "rss_start": rss_start,
-            "rss_after_first_tenth": baseline,
-            "rss_end": rss_end,
-            "drift_after_first_tenth_percent": (rss_end as f64 - baseline as f64) * 100.0 / baseline as f64,
-        })
-    );
+    workers::reply(&format!("{done} {failed} end"));
     Ok(())
 }

@@ -1,21 +1,27 @@
 //! reverb-bench: measures Pusher-protocol servers from the outside, over real WebSockets.
 //!
 //! Scenarios:
-//! - `idle`: opens N sockets, subscribes each to a channel, and reports the server's RSS
-//!   growth per socket (read from `/proc/{pid}/status`).
-//! - `fanout`: N subscribers on one channel, signed HTTP publishes at a rate: delivery ratio,
-//!   latency percentiles, deliveries per second, server CPU per delivery.
+//! - `idle`: opens sockets in steps, subscribes each to a channel, and reports the server's
+//!   RSS after each step and per socket (read from `/proc/{pid}/status`).
+//! - `fanout`: N subscribers on one channel, signed HTTP publishes at one or more rates:
+//!   delivery ratio, latency percentiles, deliveries per second, server CPU per delivery.
 //! - `publish`: HTTP API requests per second and per server CPU-second.
 //! - `churn`: connect/subscribe/disconnect cycles and the server's RSS drift.
+//!
+//! `idle`, `fanout` and `churn` spread their sockets over worker processes (copies of this
+//! binary run with a hidden `*-worker` subcommand), each connecting from its own address.
+//! Every process runs on one thread: the generator is meant to be pinned to one core.
 
 mod churn;
 mod fanout;
 mod idle;
+mod latency;
 mod proc_stats;
 mod publish;
 mod publisher;
 mod pusher;
 mod target;
+mod workers;
 
 use clap::{Parser, Subcommand};
 
@@ -27,7 +33,7 @@ struct Cli {
     scenario: Scenario,
 }
 
-/// The measurements the generator can run.
+/// The measurements the generator can run, and the worker processes they start.
 #[derive(Subcommand)]
 enum Scenario {
     /// N subscribed idle sockets: server RSS per socket.
@@ -38,9 +44,18 @@ enum Scenario {
     Publish(publish::PublishArgs),
     /// Connect/subscribe/disconnect cycles: server RSS drift.
     Churn(churn::ChurnArgs),
+    /// A process holding idle sockets for `idle`.
+    #[command(hide = true)]
+    IdleWorker(idle::IdleWorkerArgs),
+    /// A process holding subscribers for `fanout`.
+    #[command(hide = true)]
+    FanoutWorker(fanout::FanoutWorkerArgs),
+    /// A process running cycles for `churn`.
+    #[command(hide = true)]
+    ChurnWorker(churn::ChurnWorkerArgs),
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let cli = Cli::parse();
     let outcome = match cli.scenario {
@@ -48,6 +63,9 @@ async fn main() {
         Scenario::Fanout(args) => fanout::run(args).await,
         Scenario::Publish(args) => publish::run(args).await,
         Scenario::Churn(args) => churn::run(args).await,
+        Scenario::IdleWorker(args) => idle::work(args).await,
+        Scenario::FanoutWorker(args) => fanout::work(args).await,
+        Scenario::ChurnWorker(args) => churn::work(args).await,
     };
     if let Err(error) = outcome {
         eprintln!("reverb-bench: {error}");

@@ -31,8 +31,8 @@ pub async fn run(args: PublishArgs) -> Result<(), String> {
     let workers: Vec<_> = (0..args.connections)
         .map(|_| {
             let (host, port, credentials) = (
-                args.server.host.clone(),
-                args.server.port,
+                args.server.target.host.clone(),
+                args.server.target.port,
                 credentials.clone(),
             );
             tokio::spawn(async move {
