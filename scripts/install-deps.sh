@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(php8.2-cli php8.2-dev php8.2-xml php8.2-mbstring libclang-dev phpunit php-laravel-framework iproute2 curl openssl nginx-light chromium)
+packages=(php8.2-cli php8.2-dev php8.2-xml php8.2-mbstring libclang-dev phpunit php-laravel-framework iproute2 curl openssl nginx-light chromium redis-server)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

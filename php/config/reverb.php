@@ -39,6 +39,12 @@ return [
             'scaling' => [
                 'enabled' => env('REVERB_SCALING_ENABLED', false),
                 'channel' => env('REVERB_SCALING_CHANNEL', 'reverb'),
+                // reverb-rs: put in front of every Redis channel and key, so apps sharing
+                // a Redis stay apart; null takes database.redis.options.prefix (REDIS_PREFIX).
+                'prefix' => env('REVERB_SCALING_PREFIX'),
+                // reverb-rs: seconds a node may miss heartbeats before the other nodes
+                // remove its presence members.
+                'node_timeout' => env('REVERB_SCALING_NODE_TIMEOUT', 10),
                 'server' => [
                     'url' => env('REDIS_URL'),
                     'host' => env('REDIS_HOST', '127.0.0.1'),

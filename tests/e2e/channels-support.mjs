@@ -14,10 +14,12 @@ export const SECRET = 'test-secret';
 /**
  * Starts the channels fixture with STDIN piped. The returned handle sends commands
  * (`publish`, `terminate`, `users`) and waits for the engine events the fixture prints.
+ * `env` reaches the fixture (`SCALING_REDIS_PORT` makes it a node of a Redis cluster).
  */
-export async function startChannelsServer(script = 'tests/e2e/fixtures/channels-server.php') {
+export async function startChannelsServer(script = 'tests/e2e/fixtures/channels-server.php', { env = {} } = {}) {
   const child = spawn('php', ['-d', `extension=${extension}`, path.join(root, script)], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let output = '';
   let pending = '';
@@ -97,9 +99,9 @@ export async function startChannelsServer(script = 'tests/e2e/fixtures/channels-
       return watch(() => events.find((event) => matches(event, match)),
         `no engine event like ${JSON.stringify(match)}`, ms);
     },
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
       const [code] = await once(child, 'exit');
       return code;
     },

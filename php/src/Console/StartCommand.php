@@ -125,9 +125,29 @@ final class StartCommand extends Command
                 $server['options']['tls']['local_pk'] = "{$certificate}.key";
             }
         }
+        if (filter_var($server['scaling']['enabled'] ?? false, FILTER_VALIDATE_BOOLEAN)) {
+            $server['scaling'] = $this->scalingConfig((array) $server['scaling']);
+        }
         $config['servers'][$name] = $server;
 
         return $config;
+    }
+
+    /**
+     * `scaling` completed the way Reverb does: without its own `server` settings it uses
+     * the app's default Redis connection; every key and channel gets Laravel's Redis prefix.
+     */
+    private function scalingConfig(array $scaling): array
+    {
+        $config = $this->laravel['config'];
+        $server = array_filter((array) ($scaling['server'] ?? []), fn ($value) => $value !== null && $value !== '');
+        if ($server === []) {
+            $server = (array) $config->get('database.redis.default', []);
+        }
+        $scaling['server'] = $server;
+        $scaling['prefix'] ??= (string) $config->get('database.redis.options.prefix', '');
+
+        return $scaling;
     }
 
     /**
@@ -196,7 +216,13 @@ final class StartCommand extends Command
         }
         $this->line("  Open file limit: {$limits['soft']} (hard limit {$limits['hard']})");
         if (filter_var($options['scaling']['enabled'] ?? false, FILTER_VALIDATE_BOOLEAN)) {
-            $this->warn('  scaling.enabled is set, but this version of reverb-rs does not scale over Redis yet: this server runs on its own.');
+            $redis = $options['scaling']['server'] ?? [];
+            $this->line(sprintf(
+                '  Scaling over Redis %s, channel "%s%s"',
+                $redis['url'] ?? (($redis['host'] ?? '127.0.0.1') . ':' . ($redis['port'] ?? 6379)),
+                $options['scaling']['prefix'] ?? '',
+                $options['scaling']['channel'] ?? 'reverb'
+            ));
         }
         $wanted = array_sum(array_map(fn ($app) => (int) ($app['max_connections'] ?? 0), $apps));
         if (is_numeric($limits['soft']) && $wanted > 0 && $wanted + 100 > (int) $limits['soft']) {
@@ -236,7 +262,11 @@ final class StartCommand extends Command
     private function handleEvents(array $events, bool $dispatch): void
     {
         foreach ($events as $event) {
-            if ($this->option('debug')) {
+            if ($event['type'] === 'scaling_connected') {
+                $this->status("Connected to Redis: sharing work with the other nodes as node {$event['node']}.");
+            } elseif ($event['type'] === 'scaling_disconnected') {
+                $this->warn("Lost Redis ({$event['error']}): serving this node's connections only, retrying.");
+            } elseif ($this->option('debug')) {
                 $this->debugLine($event);
             }
             $class = self::EVENTS[$event['type']] ?? null;
