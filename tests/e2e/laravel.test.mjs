@@ -1,6 +1,7 @@
 // The Laravel package (php/) in the fixture app (tests/laravel-app): `php artisan reverb:start`,
 // events broadcast by the app from other processes, laravel-echo authorized by the app's real
-// /broadcasting/auth, reverb:restart and SIGTERM, and reverb:install on a fresh app.
+// /broadcasting/auth, reverb:restart and SIGTERM, reverb:install on a fresh app, and two
+// reverb:start nodes scaled over Redis.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -24,6 +25,7 @@ import {
   waitUntil,
   within,
 } from './laravel-support.mjs';
+import { startRedis } from './redis-support.mjs';
 
 const KEY = readEnv().REVERB_APP_KEY;
 const room = () => `t${randomBytes(4).toString('hex')}`;
@@ -148,6 +150,57 @@ test('presence through the app\'s /broadcasting/auth: here, joining, whispers, t
   } finally {
     echos.forEach((echo) => echo.disconnect());
     await stack.stop();
+  }
+});
+
+test('two `reverb:start` nodes scaled over Redis: Echo users on each see each other and the app\'s events', async () => {
+  const redis = await startRedis();
+  const env = {
+    REVERB_SCALING_ENABLED: 'true',
+    REDIS_HOST: '127.0.0.1',
+    REDIS_PORT: String(redis.port),
+    REVERB_SCALING_PREFIX: `e2e_${room()}_`,
+  };
+  const stack = await startStack({ env });
+  const nodeB = await startReverb({ env });
+  const name = room();
+  const echos = [];
+  try {
+    for (const node of [stack.reverb, nodeB]) {
+      await waitUntil(() => /Connected to Redis/.test(node.output()), 10_000, 'the node reaching Redis');
+      assert.match(node.output(), new RegExp(`Scaling over Redis 127\\.0\\.0\\.1:${redis.port}`));
+    }
+    const alice = await login(stack.web.url, 'Alice');
+    const bob = await login(stack.web.url, 'Bob');
+    const aliceEcho = echoFor(alice, stack.reverb.port, KEY);
+    const bobEcho = echoFor(bob, nodeB.port, KEY);
+    echos.push(aliceEcho, bobEcho);
+
+    const aliceSaw = { here: [], joining: [], messages: [] };
+    aliceEcho.join(`room.${name}`)
+      .here((users) => aliceSaw.here.push(users))
+      .joining((user) => aliceSaw.joining.push(user))
+      .listen('MessagePosted', (message) => aliceSaw.messages.push(message));
+    assert.deepEqual(await nextPushed(aliceSaw.here, 0, 'Alice\'s here()'), [alice.user]);
+    const bobSaw = { here: [], messages: [] };
+    bobEcho.join(`room.${name}`)
+      .here((users) => bobSaw.here.push(users))
+      .listen('MessagePosted', (message) => bobSaw.messages.push(message));
+    const bobHere = await nextPushed(bobSaw.here, 0, 'Bob\'s here() on node B');
+    assert.deepEqual([...bobHere].sort(byName), [alice.user, bob.user]);
+    assert.deepEqual(await nextPushed(aliceSaw.joining, 0, 'Alice sees Bob joining on node B'), bob.user);
+
+    // The app publishes to node A; Bob, on node B, gets the event.
+    const posted = await artisan(['app:post-message', 'across', `--room=${name}`, '--as=Cron'], {
+      env: { ...env, REVERB_PORT: String(stack.reverb.port) },
+    });
+    assert.equal(posted.code, 0, posted.stdout + posted.stderr);
+    assert.equal((await nextPushed(bobSaw.messages, 0, 'Bob receives the message')).text, 'across');
+    assert.equal((await nextPushed(aliceSaw.messages, 0, 'Alice receives the message')).text, 'across');
+  } finally {
+    echos.forEach((echo) => echo.disconnect());
+    await Promise.all([stack.stop(), nodeB.stop()]);
+    await redis.stop();
   }
 });
 
