@@ -307,3 +307,57 @@ async fn without_redis_a_node_serves_its_own_sockets_and_catches_up_when_redis_r
     on_a.expect_event("again").await;
     on_b.expect_event("again").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn presence_members_that_joined_while_redis_was_away_are_counted_once_it_returns() {
+    let mut redis = Redis::start();
+    let port = redis.port;
+    let (a, b) = (node(&redis), node(&redis));
+    connected(&[&a, &b]).await;
+    redis.stop();
+    within("node A to notice Redis is gone", async {
+        while a.stats()["app-1"].scaling.as_ref().unwrap().redis != "disconnected" {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let (mut ada, ada_id) = Client::connect(a.local_addr(), KEY).await;
+    let presence = join(
+        &mut ada,
+        &ada_id,
+        "presence-outage",
+        json!({"user_id": "ada"}),
+    )
+    .await;
+    assert_eq!(presence["count"], 1);
+
+    let _redis = Redis::start_on(port);
+    connected(&[&a, &b]).await;
+    // Bob, on node B, learns of Ada: in his member list, or right after it once node A has
+    // counted its members again.
+    let (mut bob, bob_id) = Client::connect(b.local_addr(), KEY).await;
+    let presence = join(
+        &mut bob,
+        &bob_id,
+        "presence-outage",
+        json!({"user_id": "bob"}),
+    )
+    .await;
+    if presence["count"] == 1 {
+        let added = bob.expect_event("pusher_internal:member_added").await;
+        assert_eq!(decode_data(&added)["user_id"], "ada");
+    } else {
+        assert_eq!(sorted_ids(&presence), vec!["\"ada\"", "\"bob\""]);
+    }
+    let users = Api::new(b.local_addr())
+        .get("/channels/presence-outage/users", &[])
+        .await;
+    let mut ids: Vec<String> = users.json()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec!["\"ada\"", "\"bob\""]);
+}

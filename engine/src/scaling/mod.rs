@@ -90,6 +90,7 @@ pub struct Cluster {
     questions: Mutex<HashMap<u64, mpsc::UnboundedSender<Census>>>,
     next_question: AtomicU64,
     redis_state: AtomicU8,
+    subscribed: AtomicBool,
     resync_needed: AtomicBool,
     nodes: AtomicUsize,
     dropped: AtomicU64,
@@ -110,6 +111,7 @@ impl Cluster {
             questions: Mutex::new(HashMap::new()),
             next_question: AtomicU64::new(1),
             redis_state: AtomicU8::new(UNKNOWN),
+            subscribed: AtomicBool::new(false),
             resync_needed: AtomicBool::new(false),
             nodes: AtomicUsize::new(1),
             dropped: AtomicU64::new(0),
@@ -217,7 +219,7 @@ impl Cluster {
     /// Publishes `message` right away and waits for Redis; for the last words of a node
     /// that stops, when the publisher task may be gone.
     async fn publish_now(&self, message: Message) -> RedisResult<()> {
-        let mut redis = self.connection().ok_or_else(not_started)?;
+        let mut redis = self.connection().ok_or_else(unreachable)?;
         redis::cmd("PUBLISH")
             .arg(self.keys.channel())
             .arg(self.envelope(message).encode())
@@ -409,7 +411,7 @@ async fn listen(cluster: Arc<Cluster>, state: Arc<ServerState>) {
             let mut pubsub = cluster.client.get_async_pubsub().await?;
             pubsub.subscribe(cluster.keys.channel()).await?;
             // The command connection must work too before the node counts as connected.
-            let mut commands = cluster.connection().ok_or_else(not_started)?;
+            let mut commands = cluster.connection().ok_or_else(unreachable)?;
             redis::cmd("PING").query_async::<()>(&mut commands).await?;
             Ok::<_, redis::RedisError>(pubsub)
         };
@@ -420,7 +422,9 @@ async fn listen(cluster: Arc<Cluster>, state: Arc<ServerState>) {
         match attempt {
             Ok(Ok(pubsub)) => {
                 backoff = RECONNECT_BACKOFF.0;
+                cluster.subscribed.store(true, Ordering::Release);
                 cluster.set_connected(true, &state, String::new);
+                tokio::spawn(node::resync_if_needed(cluster.clone(), state.clone()));
                 let mut messages = pubsub.into_on_message();
                 loop {
                     let message = tokio::select! {
@@ -432,6 +436,7 @@ async fn listen(cluster: Arc<Cluster>, state: Arc<ServerState>) {
                         cluster.receive(&state, envelope);
                     }
                 }
+                cluster.subscribed.store(false, Ordering::Release);
                 cluster.set_connected(false, &state, || "the connection to Redis closed".into());
             }
             Ok(Err(error)) => cluster.set_connected(false, &state, || error.to_string()),
@@ -464,9 +469,6 @@ fn connection_info(server: &RedisServer) -> RedisResult<redis::ConnectionInfo> {
         .set_redis_settings(settings))
 }
 
-fn not_started() -> redis::RedisError {
-    redis::RedisError::from((
-        redis::ErrorKind::Client,
-        "the cluster connection is not started",
-    ))
+fn unreachable() -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Client, "Redis is not reachable right now"))
 }

@@ -30,15 +30,14 @@ pub async fn keep_alive(cluster: Arc<Cluster>, state: Arc<ServerState>) {
         }
         match beat(&cluster).await {
             Ok(was_alive) => {
+                if cluster.subscribed.load(Ordering::Acquire) {
+                    cluster.set_connected(true, &state, String::new);
+                }
                 if !was_alive && !first_beat {
                     cluster.resync_needed.store(true, Ordering::Release);
                 }
                 first_beat = false;
-                if cluster.resync_needed.swap(false, Ordering::AcqRel)
-                    && resync(&cluster, &state).await.is_err()
-                {
-                    cluster.resync_needed.store(true, Ordering::Release);
-                }
+                resync_if_needed(cluster.clone(), state.clone()).await;
                 let _ = reap_dead_nodes(&cluster, &state).await;
             }
             Err(error) => cluster.set_connected(false, &state, || error.to_string()),
@@ -47,10 +46,20 @@ pub async fn keep_alive(cluster: Arc<Cluster>, state: Arc<ServerState>) {
     let _ = leave_cluster(&cluster).await;
 }
 
+/// Counts this node's presence members again if something may have put Redis out of step:
+/// an outage, a failed script, or other nodes having given this one up.
+pub async fn resync_if_needed(cluster: Arc<Cluster>, state: Arc<ServerState>) {
+    if cluster.resync_needed.swap(false, Ordering::AcqRel)
+        && resync(&cluster, &state).await.is_err()
+    {
+        cluster.resync_needed.store(true, Ordering::Release);
+    }
+}
+
 /// Refreshes this node's heartbeat; returns whether it was still there (it is not on the
 /// first beat, nor after other nodes gave this one up).
 async fn beat(cluster: &Cluster) -> RedisResult<bool> {
-    let mut redis = cluster.connection().ok_or_else(super::not_started)?;
+    let mut redis = cluster.connection().ok_or_else(super::unreachable)?;
     let ttl = cluster.config.node_timeout.as_millis() as u64;
     let mut pipeline = redis::pipe();
     pipeline
@@ -73,7 +82,7 @@ async fn beat(cluster: &Cluster) -> RedisResult<bool> {
 
 /// Removes the members of every node whose heartbeat expired, telling every node's sockets.
 async fn reap_dead_nodes(cluster: &Cluster, state: &ServerState) -> RedisResult<()> {
-    let mut redis = cluster.connection().ok_or_else(super::not_started)?;
+    let mut redis = cluster.connection().ok_or_else(super::unreachable)?;
     let nodes: Vec<String> = redis::cmd("SMEMBERS")
         .arg(cluster.keys.nodes())
         .query_async(&mut redis)
@@ -162,7 +171,7 @@ async fn leave_cluster(cluster: &Cluster) -> RedisResult<()> {
                     .await?;
             }
         }
-        let mut redis = cluster.connection().ok_or_else(super::not_started)?;
+        let mut redis = cluster.connection().ok_or_else(super::unreachable)?;
         redis::pipe()
             .cmd("DEL")
             .arg(cluster.keys.heartbeat(&cluster.node_id))

@@ -102,7 +102,7 @@ impl Cluster {
         member: &MemberData,
         sockets: usize,
     ) -> RedisResult<(bool, Vec<String>)> {
-        let mut redis = self.connection().ok_or_else(super::not_started)?;
+        let mut redis = self.connection().ok_or_else(super::unreachable)?;
         let keys = self.keys.presence(app, channel);
         let mut invocation = JOIN.prepare_invoke();
         invocation
@@ -134,10 +134,14 @@ impl Cluster {
         socket_id: &str,
     ) -> String {
         let added = || frames::member_added(channel, &member.channel_data);
-        match self
-            .count_join(&app.config.app_id, channel, member, 1)
-            .await
-        {
+        let counted = match self.is_connected() {
+            true => {
+                self.count_join(&app.config.app_id, channel, member, 1)
+                    .await
+            }
+            false => Err(super::unreachable()),
+        };
+        match counted {
             Ok((first, members)) => {
                 if first {
                     self.announce(app, channel, added(), Some(socket_id));
@@ -161,10 +165,14 @@ impl Cluster {
         let cluster = self.clone();
         tokio::spawn(async move {
             let removed = || frames::member_removed(&channel, &departure.user_id);
-            match cluster
-                .count_leave(&app.config.app_id, &channel, &departure.key)
-                .await
-            {
+            let counted = match cluster.is_connected() {
+                true => {
+                    let app_id = &app.config.app_id;
+                    cluster.count_leave(app_id, &channel, &departure.key).await
+                }
+                false => Err(super::unreachable()),
+            };
+            match counted {
                 Ok(true) => cluster.announce(&app, &channel, removed(), None),
                 Ok(false) => {}
                 Err(_) => {
@@ -180,7 +188,7 @@ impl Cluster {
     }
 
     async fn count_leave(&self, app: &str, channel: &str, key: &str) -> RedisResult<bool> {
-        let mut redis = self.connection().ok_or_else(super::not_started)?;
+        let mut redis = self.connection().ok_or_else(super::unreachable)?;
         let keys = self.keys.presence(app, channel);
         let mut invocation = LEAVE.prepare_invoke();
         invocation
@@ -204,7 +212,7 @@ impl Cluster {
         node: &str,
         exclusive: bool,
     ) -> RedisResult<Vec<(String, String, String)>> {
-        let mut redis = self.connection().ok_or_else(super::not_started)?;
+        let mut redis = self.connection().ok_or_else(super::unreachable)?;
         let mut invocation = REAP.prepare_invoke();
         invocation
             .key(self.keys.nodes())
