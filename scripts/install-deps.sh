@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing reverb-rs needs on Debian (bookworm): PHP 8.2 with its
 # headers, libclang for the bindings, PHPUnit, Laravel (Debian's php-laravel-framework),
-# Chromium for the browser test, the Python pusher SDK, and the Node.js packages in
-# package.json. Installs only what is missing.
+# Chromium for the browser test, redis-server for the scaling tests, the Python pusher SDK,
+# and the Node.js packages in package.json. Installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +23,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
-    echo "cargo was not found. Install Rust 1.85 or later (https://rustup.rs) and run this again." >&2
+    echo "cargo was not found. Install Rust 1.88 or later (https://rustup.rs) and run this again." >&2
     exit 1
 fi
 
