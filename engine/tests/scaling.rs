@@ -6,6 +6,7 @@ mod api_support;
 mod support;
 
 use api_support::Api;
+use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use reverb_engine::Server;
 use serde_json::{json, Value};
@@ -120,15 +121,20 @@ async fn join(client: &mut Client, socket_id: &str, channel: &str, member: Value
     decode_data(&frame)["presence"].clone()
 }
 
-fn sorted_ids(presence: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = presence["ids"]
+/// The JSON of each value, sorted: ids compared whatever order a node lists them in.
+fn sorted(values: &Value) -> Vec<String> {
+    let mut sorted: Vec<String> = values
         .as_array()
-        .expect("ids")
+        .expect("a list")
         .iter()
-        .map(|id| id.to_string())
+        .map(Value::to_string)
         .collect();
-    ids.sort();
-    ids
+    sorted.sort();
+    sorted
+}
+
+fn sorted_ids(presence: &Value) -> Vec<String> {
+    sorted(&presence["ids"])
 }
 
 /// Checks that `client` got nothing since its last frame: a marker published now must be
@@ -352,12 +358,42 @@ async fn presence_members_that_joined_while_redis_was_away_are_counted_once_it_r
     let users = Api::new(b.local_addr())
         .get("/channels/presence-outage/users", &[])
         .await;
-    let mut ids: Vec<String> = users.json()["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["id"].to_string())
-        .collect();
-    ids.sort();
-    assert_eq!(ids, vec!["\"ada\"", "\"bob\""]);
+    assert_eq!(
+        sorted(&users.json()["users"]),
+        vec![r#"{"id":"ada"}"#, r#"{"id":"bob"}"#]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_nodes_say_on_redis_names_apps_by_id_and_never_carries_a_secret() {
+    let redis = Redis::start();
+    let client = redis::Client::open(format!("redis://127.0.0.1:{}", redis.port)).unwrap();
+    let mut pubsub = client.get_async_pubsub().await.unwrap();
+    pubsub.subscribe("test_reverb").await.unwrap();
+    let mut messages = pubsub.into_on_message();
+
+    let (a, b) = (node(&redis), node(&redis));
+    connected(&[&a, &b]).await;
+    let (mut ada, ada_id) = Client::connect(a.local_addr(), KEY).await;
+    join(&mut ada, &ada_id, "presence-x", json!({"user_id": "ada"})).await;
+    ada.send_json(json!({"event": "client-hi", "channel": "presence-x", "data": {}}))
+        .await;
+    Api::new(b.local_addr())
+        .trigger(&json!({"name": "e", "channels": ["presence-x"], "data": "{}"}))
+        .await
+        .assert_ok(&json!({}));
+    ada.expect_event("e").await;
+
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let message = within("a message on the Redis channel", messages.next())
+            .await
+            .expect("the subscription stays open");
+        let payload: String = message.get_payload().unwrap();
+        assert!(!payload.contains(SECRET), "{payload}");
+        let envelope: Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(envelope["app"], "app-1", "{payload}");
+        kinds.push(envelope["type"].as_str().unwrap().to_string());
+    }
+    assert_eq!(kinds, vec!["deliver"; 3]);
 }
