@@ -217,9 +217,14 @@ final class StartCommand extends Command
         $this->line("  Open file limit: {$limits['soft']} (hard limit {$limits['hard']})");
         if (filter_var($options['scaling']['enabled'] ?? false, FILTER_VALIDATE_BOOLEAN)) {
             $redis = $options['scaling']['server'] ?? [];
+            if (!empty($redis['url'])) {
+                // Only where Redis is: the URL may hold a password.
+                $redis = (array) parse_url((string) $redis['url']);
+            }
             $this->line(sprintf(
-                '  Scaling over Redis %s, channel "%s%s"',
-                $redis['url'] ?? (($redis['host'] ?? '127.0.0.1') . ':' . ($redis['port'] ?? 6379)),
+                '  Scaling over Redis %s:%s, channel "%s%s"',
+                $redis['host'] ?? '127.0.0.1',
+                $redis['port'] ?? 6379,
                 $options['scaling']['prefix'] ?? '',
                 $options['scaling']['channel'] ?? 'reverb'
             ));
