@@ -100,7 +100,8 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
 
     let credentials = args.api.credentials(&args.server);
     let target = &args.server.target;
-    let mut publisher = Publisher::connect(&target.host, target.port, credentials).await?;
+    let publish_port = args.api.publish_port.unwrap_or(target.port);
+    let mut publisher = Publisher::connect(&target.host, publish_port, credentials).await?;
     let padding = "x".repeat(args.payload);
     let mut measured = Vec::new();
     for &rate in &args.rates {

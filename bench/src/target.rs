@@ -61,6 +61,10 @@ pub struct ApiArgs {
     /// App secret.
     #[arg(long)]
     pub secret: String,
+    /// Publish through the HTTP API on this port of the same host instead: another node of
+    /// a cluster, to measure delivery across nodes.
+    #[arg(long)]
+    pub publish_port: Option<u16>,
 }
 
 impl ApiArgs {
