@@ -8,7 +8,9 @@
 use crate::protocol::PusherError;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
+use std::future::poll_fn;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Waker};
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -25,10 +27,12 @@ pub fn new_socket_id() -> SocketId {
     format!("{a}.{b}").into()
 }
 
-/// Frames waiting to be written, and whether the socket still takes any.
+/// Frames waiting to be written, whether the socket still takes any, and the socket task
+/// to wake when a frame arrives (set while it waits for frames).
 struct SendQueue {
     frames: VecDeque<Frame>,
     open: bool,
+    waiter: Option<Waker>,
 }
 
 /// One connected socket as seen from outside its own task.
@@ -36,7 +40,6 @@ pub struct Connection {
     socket_id: SocketId,
     queue: Mutex<SendQueue>,
     capacity: usize,
-    frames_ready: Notify,
     close_reason: OnceLock<PusherError>,
     close_requested: Notify,
 }
@@ -49,9 +52,9 @@ impl Connection {
             queue: Mutex::new(SendQueue {
                 frames: VecDeque::new(),
                 open: true,
+                waiter: None,
             }),
             capacity,
-            frames_ready: Notify::new(),
             close_reason: OnceLock::new(),
             close_requested: Notify::new(),
         })
@@ -64,7 +67,7 @@ impl Connection {
 
     /// Queues a frame; returns whether it was queued. A full queue closes the socket (4100).
     pub fn send(&self, frame: Frame) -> bool {
-        {
+        let waiter = {
             let mut queue = self.queue.lock();
             if !queue.open {
                 return false;
@@ -75,24 +78,37 @@ impl Connection {
                 return false;
             }
             queue.frames.push_back(frame);
+            queue.waiter.take()
+        };
+        if let Some(waiter) = waiter {
+            waiter.wake();
         }
-        self.frames_ready.notify_one();
         true
     }
 
     /// Waits for queued frames and moves up to `max` of them into `batch`, oldest first.
     pub async fn next_frames(&self, batch: &mut Vec<Frame>, max: usize) {
-        loop {
-            {
-                let mut queue = self.queue.lock();
-                if !queue.frames.is_empty() {
-                    let count = queue.frames.len().min(max);
-                    batch.extend(queue.frames.drain(..count));
-                    return;
-                }
-            }
-            self.frames_ready.notified().await;
+        poll_fn(|cx| self.poll_frames(cx, batch, max)).await
+    }
+
+    /// Moves up to `max` queued frames into `batch`, or remembers to wake `cx` for the next
+    /// frame. The waker lives under the queue's lock: a frame costs one lock and, only when
+    /// the task waits, one wake-up.
+    fn poll_frames(&self, cx: &mut Context<'_>, batch: &mut Vec<Frame>, max: usize) -> Poll<()> {
+        let mut queue = self.queue.lock();
+        if !queue.frames.is_empty() {
+            let count = queue.frames.len().min(max);
+            batch.extend(queue.frames.drain(..count));
+            return Poll::Ready(());
         }
+        if !queue
+            .waiter
+            .as_ref()
+            .is_some_and(|waiter| waiter.will_wake(cx.waker()))
+        {
+            queue.waiter = Some(cx.waker().clone());
+        }
+        Poll::Pending
     }
 
     /// Called when the socket is gone: later frames are refused and waiting ones freed.
@@ -100,22 +116,27 @@ impl Connection {
         let mut queue = self.queue.lock();
         queue.open = false;
         queue.frames = VecDeque::new();
+        queue.waiter = None;
     }
 
     /// Asks the socket task to send `reason` and close. The first reason wins.
     pub fn close(&self, reason: PusherError) {
         if self.close_reason.set(reason).is_ok() {
-            self.close_requested.notify_one();
+            // Every waiter: the socket task may wait in more than one place at once.
+            self.close_requested.notify_waiters();
         }
     }
 
     /// Resolves once someone asked this socket to close, with the reason.
     pub async fn close_requested(&self) -> PusherError {
         loop {
+            // Registered before the check, so that a close in between is not missed.
+            let mut notified = std::pin::pin!(self.close_requested.notified());
+            notified.as_mut().enable();
             if let Some(reason) = self.close_reason.get() {
                 return reason.clone();
             }
-            self.close_requested.notified().await;
+            notified.await;
         }
     }
 }

@@ -22,9 +22,10 @@ use futures_util::{SinkExt, StreamExt};
 use rate_limit::RateLimiter;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{sleep_until, Instant};
@@ -123,12 +124,19 @@ where
 /// Runs a write unless the socket is abandoned first: someone asked it to close (its queue
 /// overflowed, the user was terminated), the server stops, or the client has not taken the
 /// data for `limit`. A socket stuck that way is dropped, not waited for.
+///
+/// Most writes complete at once (the kernel takes the bytes), so the write is polled once
+/// before the close signals and the timer, which cost a registration each, are set up.
 async fn unless_abandoned(
     write: impl Future<Output = Result<(), WsError>>,
     connection: &Connection,
     shutdown: &CancellationToken,
     limit: Duration,
 ) -> Result<(), WsError> {
+    let mut write = std::pin::pin!(write);
+    if let Poll::Ready(result) = poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
+        return result;
+    }
     tokio::select! {
         biased;
         result = write => result,
@@ -252,10 +260,14 @@ where
         let ping_interval = self.app.config.ping_interval;
         let mut ping_due = Box::pin(sleep_until(self.last_seen + ping_interval));
         let mut batch = Vec::new();
+        // The two close signals wait across iterations: registered once, not at every wakeup.
+        let (connection, shutdown) = (self.connection.clone(), self.state.shutdown.clone());
+        let mut close_requested = std::pin::pin!(connection.close_requested());
+        let mut shutting_down = std::pin::pin!(shutdown.cancelled());
         loop {
             let wakeup = tokio::select! {
-                _ = self.state.shutdown.cancelled() => Wakeup::CloseRequested(PusherError::ServerShuttingDown),
-                reason = self.connection.close_requested() => Wakeup::CloseRequested(reason),
+                _ = &mut shutting_down => Wakeup::CloseRequested(PusherError::ServerShuttingDown),
+                reason = &mut close_requested => Wakeup::CloseRequested(reason),
                 _ = self.connection.next_frames(&mut batch, FRAMES_PER_FLUSH) => Wakeup::Outgoing,
                 message = self.ws.next() => Wakeup::Incoming(message),
                 _ = &mut ping_due => Wakeup::PingDue,
