@@ -48,9 +48,11 @@ const QUESTION_TIMEOUT: Duration = Duration::from_secs(1);
 const RECONNECT_BACKOFF: (Duration, Duration) =
     (Duration::from_millis(100), Duration::from_secs(5));
 
-/// Whether Redis is reachable, as last seen.
+/// Redis has not been tried yet.
 const UNKNOWN: u8 = 0;
+/// Redis answered last time it was tried.
 const CONNECTED: u8 = 1;
+/// Redis did not answer last time it was tried.
 const DISCONNECTED: u8 = 2;
 
 /// What the publisher task sends to Redis.
@@ -59,8 +61,11 @@ enum Outgoing {
     Publish(String),
     /// A cache channel's last event, kept in Redis for nodes that did not see it.
     Cache {
+        /// Where it is kept.
         key: String,
+        /// The event frame.
         frame: String,
+        /// How long it stays.
         ttl: Duration,
     },
 }
@@ -80,19 +85,30 @@ pub struct ScalingStatus {
 
 /// One node's membership in a cluster.
 pub struct Cluster {
+    /// This node's random id, named in every message it sends.
     node_id: String,
+    /// Every Redis name, under the prefix.
     keys: Keys,
     config: ScalingConfig,
     client: redis::Client,
+    /// The command connection (publishing, scripts, heartbeats), once [`run`] created it.
     commands: OnceLock<ConnectionManager>,
+    /// Messages for the publisher task.
     outgoing: mpsc::Sender<Outgoing>,
+    /// The publisher task's end of `outgoing`, until it starts.
     outgoing_queue: Mutex<Option<mpsc::Receiver<Outgoing>>>,
+    /// Cluster-wide reads waiting for answers, by question id.
     questions: Mutex<HashMap<u64, mpsc::UnboundedSender<Census>>>,
     next_question: AtomicU64,
+    /// [`UNKNOWN`], [`CONNECTED`] or [`DISCONNECTED`].
     redis_state: AtomicU8,
+    /// Whether the subscriber connection is listening right now.
     subscribed: AtomicBool,
+    /// Redis may be out of step with this node's presence members.
     resync_needed: AtomicBool,
+    /// Nodes alive at the last heartbeat.
     nodes: AtomicUsize,
+    /// Messages for other nodes that were dropped.
     dropped: AtomicU64,
 }
 
