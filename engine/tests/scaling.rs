@@ -383,6 +383,9 @@ async fn what_nodes_say_on_redis_names_apps_by_id_and_never_carries_a_secret() {
         .await
         .assert_ok(&json!({}));
     ada.expect_event("e").await;
+    // This test's own subscription is a listener that never answers: reads still complete.
+    let read = Api::new(a.local_addr()).get("/channels", &[]).await;
+    read.assert_ok(&json!({"channels": {"presence-x": {}}}));
 
     let mut kinds = Vec::new();
     while kinds.len() < 3 {

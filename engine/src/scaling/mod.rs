@@ -44,6 +44,9 @@ const PIPELINE_BATCH: usize = 256;
 /// How long a cluster-wide read waits for the other nodes' answers.
 const QUESTION_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// How much longer a cluster-wide read waits once every node known alive has answered.
+const STRAY_LISTENER_GRACE: Duration = Duration::from_millis(20);
+
 /// The first and the longest pause between attempts to reach Redis.
 const RECONNECT_BACKOFF: (Duration, Duration) =
     (Duration::from_millis(100), Duration::from_secs(5));
@@ -220,12 +223,19 @@ impl Cluster {
             Ok(Ok(listeners)) => listeners,
             _ => 0,
         };
-        let deadline = tokio::time::Instant::now() + QUESTION_TIMEOUT;
+        // Every listener but this node should answer. Listeners that are not nodes (a
+        // `redis-cli subscribe` someone left open) never do: once the nodes seen alive at the
+        // last heartbeat have answered, the others get only a short grace.
+        let nodes = self.nodes.load(Ordering::Relaxed);
+        let mut deadline = tokio::time::Instant::now() + QUESTION_TIMEOUT;
         let mut censuses = Vec::new();
         while censuses.len() + 1 < listeners {
             match tokio::time::timeout_at(deadline, answers.recv()).await {
                 Ok(Some(census)) => censuses.push(census),
                 _ => break,
+            }
+            if censuses.len() + 1 >= nodes {
+                deadline = deadline.min(tokio::time::Instant::now() + STRAY_LISTENER_GRACE);
             }
         }
         self.questions.lock().remove(&id);
