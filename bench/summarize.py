@@ -121,10 +121,10 @@ class Report:
         row("fan-out, 1,000 at 100/s: latency p99 (ms)", "fanout", step_value(100, "p99"), fmt)
         row("fan-out, 1,000 at 100/s: server CPU per delivery", "fanout",
             step_value(100, "server_cpu_us_per_delivery"), lambda v: fmt(v, 3, " µs"))
-        row("fan-out, 1,000 subscribers: highest sustained rate (publishes/s)", "fanout",
-            lambda r: r["highest_sustained_rate"], fmt)
-        row("fan-out, 5,000 subscribers: highest sustained rate (publishes/s)", "fanout-saturated",
-            lambda r: r["highest_sustained_rate"], fmt)
+        row("fan-out, 1,000 subscribers: highest sustained rate (publishes/s; 0: none)", "fanout",
+            lambda r: r["highest_sustained_rate"] or 0, fmt)
+        row("fan-out, 5,000 subscribers: highest sustained rate (publishes/s; 0: none)", "fanout-saturated",
+            lambda r: r["highest_sustained_rate"] or 0, fmt)
         row("fan-out, 5,000 subscribers: most deliveries per second in a step", "fanout-saturated",
             lambda r: max(s["deliveries_per_second"] for s in r["steps"]), fmt)
         row("fan-out, 5,000 subscribers: server CPU per delivery in that step", "fanout-saturated",
