@@ -191,9 +191,10 @@ impl App {
                 cluster.leave(self.clone(), name.to_string(), replaced);
             }
             let socket_id = connection.socket_id();
-            outcome.payload = cluster
-                .join(self, name, member, outcome.member_joined, socket_id)
-                .await;
+            // Boxed: every socket task would otherwise hold room for a Redis round trip.
+            let joined =
+                Box::pin(cluster.join(self, name, member, outcome.member_joined, socket_id));
+            outcome.payload = joined.await;
         }
         Ok(outcome)
     }
@@ -212,7 +213,10 @@ impl App {
     pub async fn cached_event(&self, name: &str) -> Option<(Frame, Duration)> {
         match (self.channels.cached_event(name), &self.cluster) {
             (Some(cached), _) => Some(cached),
-            (None, Some(cluster)) => cluster.cached_event(&self.config.app_id, name).await,
+            (None, Some(cluster)) => {
+                // Boxed, like the presence join in `subscribe`.
+                Box::pin(cluster.cached_event(&self.config.app_id, name)).await
+            }
             (None, None) => None,
         }
     }
