@@ -12,10 +12,10 @@
 use super::presence::user_id_of;
 use super::wire::{Delivery, Message};
 use super::Cluster;
+use crate::channels::presence::MemberData;
 use crate::protocol::frames;
 use crate::state::ServerState;
 use redis::RedisResult;
-use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -114,40 +114,29 @@ async fn reap_dead_nodes(cluster: &Cluster, state: &ServerState) -> RedisResult<
     Ok(())
 }
 
-/// Counts this node's presence members in Redis again from what the node really has, and
-/// tells the other nodes about users that came or went meanwhile.
+/// Makes Redis count this node's presence members as the node really has them, in one
+/// script, and tells the other nodes about users that came or went meanwhile.
 async fn resync(cluster: &Cluster, state: &ServerState) -> RedisResult<()> {
-    let removed = cluster.reap(&cluster.node_id, false).await?;
-    let mut added = Vec::new();
-    for app in state.apps.iter() {
-        for (channel, member, sockets) in app.channels.presence_members() {
-            let (first, _) = cluster
-                .count_join(&app.config.app_id, &channel, &member, sockets)
-                .await?;
-            if first {
-                added.push((app.config.app_id.clone(), channel, member));
-            }
-        }
-    }
-    let added_keys: HashSet<(String, String, String)> = added
+    let members: Vec<(String, String, MemberData, usize)> = state
+        .apps
         .iter()
-        .map(|(app, channel, member)| (app.clone(), channel.clone(), member.key.clone()))
+        .flat_map(|app| {
+            app.channels
+                .presence_members()
+                .into_iter()
+                .map(|(channel, member, sockets)| {
+                    (app.config.app_id.clone(), channel, member, sockets)
+                })
+        })
         .collect();
-    let mut removed_keys = HashSet::new();
-    for (app, channel, channel_data) in removed {
-        let Some(user_id) = user_id_of(&channel_data) else {
-            continue;
-        };
-        let key = crate::channels::presence::member_key(&user_id).unwrap_or_default();
-        removed_keys.insert((app.clone(), channel.clone(), key.clone()));
-        if !added_keys.contains(&(app.clone(), channel.clone(), key)) {
-            let frame = frames::member_removed(&channel, &user_id);
-            cluster.deliver(&app, vec![Delivery { channel, frame }], None);
-        }
+    let (added, removed) = cluster.recount(&members).await?;
+    for (app, channel, channel_data) in added {
+        let frame = frames::member_added(&channel, &channel_data);
+        cluster.deliver(&app, vec![Delivery { channel, frame }], None);
     }
-    for (app, channel, member) in added {
-        if !removed_keys.contains(&(app.clone(), channel.clone(), member.key.clone())) {
-            let frame = frames::member_added(&channel, &member.channel_data);
+    for (app, channel, channel_data) in removed {
+        if let Some(user_id) = user_id_of(&channel_data) {
+            let frame = frames::member_removed(&channel, &user_id);
             cluster.deliver(&app, vec![Delivery { channel, frame }], None);
         }
     }

@@ -19,19 +19,19 @@ use redis::{RedisResult, Script};
 use serde_json::Value;
 use std::sync::{Arc, LazyLock};
 
-/// Adds `ARGV[3]` sockets of user `ARGV[2]` on this node; returns 1 when the user was not
-/// in the channel before, and every member's `channel_data`.
+/// Adds one socket of user `ARGV[2]` on this node; returns 1 when the user was not in the
+/// channel before, and every member's `channel_data`.
 /// KEYS: sockets, users, info, the node's presence set.
-/// ARGV: "{node}|{user}", user, sockets, channel_data, `["app","channel"]`.
+/// ARGV: "{node}|{user}", user, channel_data, `["app","channel"]`.
 static JOIN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-        redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[3])
-        local total = redis.call('HINCRBY', KEYS[2], ARGV[2], ARGV[3])
-        redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
-        redis.call('SADD', KEYS[4], ARGV[5])
+        redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+        local total = redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+        redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
+        redis.call('SADD', KEYS[4], ARGV[4])
         local first = 0
-        if total == tonumber(ARGV[3]) then first = 1 end
+        if total == 1 then first = 1 end
         return {first, redis.call('HVALS', KEYS[3])}
         ",
     )
@@ -92,15 +92,112 @@ pub(super) static REAP: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
+/// Sets what Redis counts for node `ARGV[1]` to what the node really has, in one step, so
+/// other nodes never see its users drop to zero in between. `ARGV[3]` lists the node's
+/// members as `[[app, channel, user, sockets, channel_data], ...]`; every other socket Redis
+/// counted for the node is taken out. Returns `{added, removed}`: the
+/// `{app, channel, channel_data}` of users that are new to the cluster, and of users that
+/// left it.
+/// KEYS: the node's presence set. ARGV: node, presence key base, members.
+static RESYNC: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local mine = ARGV[1] .. '|'
+        local channels = {}
+        local function channel(app, name)
+            local id = app .. '\n' .. name
+            channels[id] = channels[id] or {app = app, name = name, users = {}}
+            return channels[id]
+        end
+        for _, entry in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+            local at = cjson.decode(entry)
+            channel(at[1], at[2])
+        end
+        for _, m in ipairs(cjson.decode(ARGV[3])) do
+            channel(m[1], m[2]).users[m[3]] = {count = m[4], data = m[5]}
+        end
+        local added, removed = {}, {}
+        redis.call('DEL', KEYS[1])
+        for _, c in pairs(channels) do
+            local base = ARGV[2] .. c.app .. ':' .. c.name
+            local sockets, users, info = base .. ':sockets', base .. ':users', base .. ':info'
+            local had = {}
+            local fields = redis.call('HGETALL', sockets)
+            for i = 1, #fields, 2 do
+                if string.sub(fields[i], 1, #mine) == mine then
+                    had[string.sub(fields[i], #mine + 1)] = tonumber(fields[i + 1])
+                end
+            end
+            for user, _ in pairs(c.users) do had[user] = had[user] or 0 end
+            for user, old in pairs(had) do
+                local wanted = c.users[user]
+                local new = wanted and wanted.count or 0
+                if new > 0 then
+                    redis.call('HSET', sockets, mine .. user, new)
+                    redis.call('HSET', info, user, wanted.data)
+                else
+                    redis.call('HDEL', sockets, mine .. user)
+                end
+                if new ~= old then
+                    local before = tonumber(redis.call('HGET', users, user) or '0')
+                    local total = before + new - old
+                    if total > 0 then
+                        redis.call('HSET', users, user, total)
+                        if before <= 0 and wanted then
+                            table.insert(added, {c.app, c.name, wanted.data})
+                        end
+                    else
+                        local data = redis.call('HGET', info, user) or ''
+                        redis.call('HDEL', users, user)
+                        redis.call('HDEL', info, user)
+                        if before > 0 then table.insert(removed, {c.app, c.name, data}) end
+                    end
+                end
+            end
+            if next(c.users) ~= nil then
+                redis.call('SADD', KEYS[1], cjson.encode({c.app, c.name}))
+            end
+        end
+        return {added, removed}
+        ",
+    )
+});
+
+/// Users that a resync found new to the cluster and gone from it, as
+/// `(app, channel, channel_data)`.
+pub(super) type Resynced = (Vec<(String, String, String)>, Vec<(String, String, String)>);
+
 impl Cluster {
-    /// Counts `sockets` more sockets of `member` on this node in Redis; returns whether the
-    /// user is new to the channel cluster-wide, and every member's `channel_data`.
-    pub(super) async fn count_join(
+    /// Makes Redis count exactly `members` for this node: `(app, channel, member, sockets)`.
+    pub(super) async fn recount(
+        &self,
+        members: &[(String, String, MemberData, usize)],
+    ) -> RedisResult<Resynced> {
+        let mut redis = self.connection().ok_or_else(super::unreachable)?;
+        let members: Vec<Value> = members
+            .iter()
+            .map(|(app, channel, member, sockets)| {
+                serde_json::json!([app, channel, member.key, sockets, member.channel_data])
+            })
+            .collect();
+        let mut invocation = RESYNC.prepare_invoke();
+        invocation
+            .key(self.keys.node_presence(&self.node_id))
+            .arg(&self.node_id)
+            .arg(self.keys.presence_base())
+            .arg(Value::Array(members).to_string());
+        tokio::time::timeout(self.config.timeout, invocation.invoke_async(&mut redis))
+            .await
+            .map_err(|_| timed_out())?
+    }
+
+    /// Counts one more socket of `member` on this node in Redis; returns whether the user
+    /// is new to the channel cluster-wide, and every member's `channel_data`.
+    async fn count_join(
         &self,
         app: &str,
         channel: &str,
         member: &MemberData,
-        sockets: usize,
     ) -> RedisResult<(bool, Vec<String>)> {
         let mut redis = self.connection().ok_or_else(super::unreachable)?;
         let keys = self.keys.presence(app, channel);
@@ -112,7 +209,6 @@ impl Cluster {
             .key(self.keys.node_presence(&self.node_id))
             .arg(format!("{}|{}", self.node_id, member.key))
             .arg(&member.key)
-            .arg(sockets)
             .arg(&member.channel_data)
             .arg(serde_json::json!([app, channel]).to_string());
         let (first, members): (i64, Vec<String>) =
@@ -135,10 +231,7 @@ impl Cluster {
     ) -> String {
         let added = || frames::member_added(channel, &member.channel_data);
         let counted = match self.is_connected() {
-            true => {
-                self.count_join(&app.config.app_id, channel, member, 1)
-                    .await
-            }
+            true => self.count_join(&app.config.app_id, channel, member).await,
             false => Err(super::unreachable()),
         };
         match counted {
