@@ -13,6 +13,7 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
+use reverb_engine::census::Filter;
 use reverb_engine::{Config, WaitOutcome};
 use std::sync::Arc;
 use std::time::Duration;
@@ -133,12 +134,14 @@ impl Server {
             .engine()?
             .app(&appId)
             .map_err(|e| server_error(e.to_string()))?;
+        let filter = prefix.map_or(Filter::All, Filter::Prefix);
         let channels: serde_json::Map<String, serde_json::Value> = app
-            .channels(prefix.as_deref())
+            .local_census(&filter)
+            .channels
             .into_iter()
-            .map(|(name, info)| {
-                let mut entry = serde_json::json!({"subscription_count": info.subscription_count});
-                if let Some(users) = info.user_count {
+            .map(|(name, count)| {
+                let mut entry = serde_json::json!({"subscription_count": count.subscription_count});
+                if let Some(users) = count.user_count(&name) {
                     entry["user_count"] = users.into();
                 }
                 (name, entry)

@@ -2,7 +2,7 @@
 
 use crate::census::{Census, Filter};
 use crate::channels::presence::MemberData;
-use crate::channels::{name, ChannelInfo, ChannelRegistry, Subscribed, Unsubscribed};
+use crate::channels::{name, ChannelRegistry, Subscribed, Unsubscribed};
 use crate::config::AppConfig;
 use crate::protocol::{frames, PusherError};
 use crate::scaling::wire::Delivery;
@@ -241,13 +241,14 @@ impl App {
         census
     }
 
-    /// One channel as the HTTP API's `GET /channels/{name}` and PHP report it.
+    /// One channel on this node, as PHP reports it.
     pub fn channel(&self, name: &str) -> ChannelState {
-        let info = self.channels.info(name);
+        let mut census = self.local_census(&Filter::Channel(name.to_string()));
+        let count = census.channels.remove(name);
         ChannelState {
-            occupied: info.is_some(),
-            subscription_count: info.as_ref().map_or(0, |i| i.subscription_count),
-            user_count: info.and_then(|i| i.user_count),
+            occupied: count.is_some(),
+            subscription_count: count.as_ref().map_or(0, |c| c.subscription_count),
+            user_count: count.and_then(|c| c.user_count(name)),
             cache: self
                 .channels
                 .cached_event(name)
@@ -258,18 +259,16 @@ impl App {
         }
     }
 
-    /// The occupied channels whose names start with `prefix`.
-    pub fn channels(&self, prefix: Option<&str>) -> Vec<(String, ChannelInfo)> {
-        self.channels.list(prefix)
-    }
-
-    /// The users of a presence channel.
+    /// The users of a presence channel on this node.
     pub fn presence_users(&self, channel: &str) -> Result<Vec<Value>, UsersError> {
-        if !crate::channels::name::is_presence(channel) {
+        if !name::is_presence(channel) {
             return Err(UsersError::NotPresence);
         }
-        self.channels
-            .presence_users(channel)
+        let mut census = self.local_census(&Filter::Channel(channel.to_string()));
+        census
+            .channels
+            .remove(channel)
+            .map(|count| count.users)
             .ok_or(UsersError::NotFound)
     }
 

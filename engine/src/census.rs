@@ -5,6 +5,7 @@
 //! every node contributes its own and the asking node merges them: subscriptions and sockets
 //! add up, presence users are counted once however many nodes they are connected to.
 
+use crate::channels::name::is_presence;
 use crate::channels::presence::member_key;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -53,6 +54,13 @@ pub struct ChannelCount {
     /// The user ids of a presence channel, each once, JSON types kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<Value>,
+}
+
+impl ChannelCount {
+    /// Distinct users, on a presence channel named `channel`; `None` on other channels.
+    pub fn user_count(&self, channel: &str) -> Option<usize> {
+        is_presence(channel).then_some(self.users.len())
+    }
 }
 
 impl Census {

@@ -10,6 +10,7 @@
 mod support;
 
 use hmac::{Hmac, Mac};
+use reverb_engine::census::Filter;
 use reverb_engine::{EngineEvent, Server};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -98,9 +99,9 @@ fn occupied_channels(server: &Server) -> Vec<String> {
     server
         .app("app-1")
         .unwrap()
-        .channels(None)
-        .into_iter()
-        .map(|(name, _)| name)
+        .local_census(&Filter::All)
+        .channels
+        .into_keys()
         .collect()
 }
 

@@ -92,15 +92,6 @@ pub struct Unsubscribed {
     pub departure: Option<Departure>,
 }
 
-/// A channel as the HTTP API and PHP report it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelInfo {
-    /// Sockets subscribed.
-    pub subscription_count: usize,
-    /// Distinct users, on presence channels.
-    pub user_count: Option<usize>,
-}
-
 /// All channels of one app.
 pub struct ChannelRegistry {
     channels: DashMap<String, Channel>,
@@ -246,30 +237,6 @@ impl ChannelRegistry {
         self.channels.is_empty()
     }
 
-    /// One channel's counts, or `None` when nobody is subscribed.
-    pub fn info(&self, name: &str) -> Option<ChannelInfo> {
-        self.channels
-            .get(name)
-            .map(|channel| info_of(name, &channel))
-    }
-
-    /// Every occupied channel whose name starts with `prefix`, sorted by name.
-    pub fn list(&self, prefix: Option<&str>) -> Vec<(String, ChannelInfo)> {
-        let mut channels: Vec<(String, ChannelInfo)> = self
-            .channels
-            .iter()
-            .filter(|entry| prefix.is_none_or(|p| entry.key().starts_with(p)))
-            .map(|entry| (entry.key().clone(), info_of(entry.key(), entry.value())))
-            .collect();
-        channels.sort_by(|a, b| a.0.cmp(&b.0));
-        channels
-    }
-
-    /// The user ids of a presence channel, or `None` when nobody is subscribed.
-    pub fn presence_users(&self, name: &str) -> Option<Vec<Value>> {
-        self.channels.get(name).map(|channel| channel.members.ids())
-    }
-
     /// The `subscription_succeeded` payload of a presence channel from this node's members.
     pub fn presence_snapshot(&self, name: &str) -> String {
         self.channels
@@ -342,12 +309,5 @@ impl ChannelRegistry {
                     .collect::<Vec<_>>()
             })
             .collect()
-    }
-}
-
-fn info_of(name: &str, channel: &Channel) -> ChannelInfo {
-    ChannelInfo {
-        subscription_count: channel.subscribers.len(),
-        user_count: name::is_presence(name).then(|| channel.members.len()),
     }
 }

@@ -18,12 +18,14 @@ pub fn attributes(census: &Census, channel: &str, info: &[String]) -> Map<String
         return attrs;
     };
     let wants = |name: &str| info.iter().any(|i| i == name);
-    if name::is_presence(channel) {
-        if wants("user_count") {
-            attrs.insert("user_count".into(), count.users.len().into());
+    match count.user_count(channel) {
+        Some(users) if wants("user_count") => {
+            attrs.insert("user_count".into(), users.into());
         }
-    } else if wants("subscription_count") {
-        attrs.insert("subscription_count".into(), count.subscription_count.into());
+        None if wants("subscription_count") => {
+            attrs.insert("subscription_count".into(), count.subscription_count.into());
+        }
+        _ => {}
     }
     attrs
 }
