@@ -29,6 +29,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, RedisResult};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -193,11 +194,8 @@ impl Cluster {
         let key = self.keys.cache(app, channel);
         let mut pipeline = redis::pipe();
         pipeline.get(&key).pttl(&key);
-        let read = pipeline.query_async(&mut redis);
-        let (frame, ttl): (Option<String>, i64) = tokio::time::timeout(self.config.timeout, read)
-            .await
-            .ok()?
-            .ok()?;
+        let (frame, ttl): (Option<String>, i64) =
+            self.bounded(pipeline.query_async(&mut redis)).await.ok()?;
         let ttl = Duration::from_millis(u64::try_from(ttl).ok()?);
         frame.map(|frame| (Frame::from(frame), ttl))
     }
@@ -205,24 +203,18 @@ impl Cluster {
     /// The other nodes' censuses of an app; empty when Redis is away. Waits at most
     /// [`QUESTION_TIMEOUT`] for nodes that do not answer.
     pub async fn ask(&self, app: &str, filter: Filter) -> Vec<Census> {
-        let Some(mut redis) = self.connection().filter(|_| self.is_connected()) else {
+        if !self.is_connected() {
             return Vec::new();
-        };
+        }
         let id = self.next_question.fetch_add(1, Ordering::Relaxed);
         let (answers_in, mut answers) = mpsc::unbounded_channel();
         self.questions.lock().insert(id, answers_in);
-        let question = self.envelope(Message::Query {
+        let question = Message::Query {
             app: app.to_string(),
             id,
             filter,
-        });
-        let mut publish = redis::cmd("PUBLISH");
-        publish.arg(self.keys.channel()).arg(question.encode());
-        let asked = publish.query_async::<usize>(&mut redis);
-        let listeners = match tokio::time::timeout(self.config.timeout, asked).await {
-            Ok(Ok(listeners)) => listeners,
-            _ => 0,
         };
+        let listeners = self.publish_now(question).await.unwrap_or(0);
         // Every listener but this node should answer. Listeners that are not nodes (a
         // `redis-cli subscribe` someone left open) never do: once the nodes seen alive at the
         // last heartbeat have answered, the others get only a short grace.
@@ -242,15 +234,24 @@ impl Cluster {
         censuses
     }
 
-    /// Publishes `message` right away and waits for Redis; for the last words of a node
-    /// that stops, when the publisher task may be gone.
-    async fn publish_now(&self, message: Message) -> RedisResult<()> {
+    /// Publishes `message` right away, past the publisher task's queue, and returns how many
+    /// listeners Redis delivered it to: for questions, which need that count, and for the
+    /// last words of a node that stops, when the publisher task may be gone.
+    async fn publish_now(&self, message: Message) -> RedisResult<usize> {
         let mut redis = self.connection().ok_or_else(unreachable)?;
-        redis::cmd("PUBLISH")
+        let mut publish = redis::cmd("PUBLISH");
+        publish
             .arg(self.keys.channel())
-            .arg(self.envelope(message).encode())
-            .query_async::<()>(&mut redis)
+            .arg(self.envelope(message).encode());
+        self.bounded(publish.query_async(&mut redis)).await
+    }
+
+    /// Awaits one Redis call for at most `timeout`, so a Redis that stops answering never
+    /// holds a socket, a read or the heartbeat for longer.
+    async fn bounded<T>(&self, call: impl Future<Output = RedisResult<T>>) -> RedisResult<T> {
+        tokio::time::timeout(self.config.timeout, call)
             .await
+            .map_err(|_| timed_out())?
     }
 
     fn send_to_others(&self, message: Message) {
@@ -417,11 +418,8 @@ async fn publish(
                 }
             }
         }
-        let sent = tokio::time::timeout(
-            cluster.config.timeout,
-            pipeline.query_async::<()>(&mut redis),
-        );
-        if !matches!(sent.await, Ok(Ok(()))) {
+        let sent = cluster.bounded(pipeline.query_async::<()>(&mut redis));
+        if sent.await.is_err() {
             cluster
                 .dropped
                 .fetch_add(received as u64, Ordering::Relaxed);
@@ -493,6 +491,10 @@ fn connection_info(server: &RedisServer) -> RedisResult<redis::ConnectionInfo> {
     Ok(ConnectionAddr::Tcp(server.host.clone(), server.port)
         .into_connection_info()?
         .set_redis_settings(settings))
+}
+
+fn timed_out() -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, "Redis did not answer in time"))
 }
 
 fn unreachable() -> redis::RedisError {

@@ -74,9 +74,7 @@ async fn beat(cluster: &Cluster) -> RedisResult<bool> {
         .arg(&cluster.node_id)
         .ignore();
     let beat = pipeline.query_async::<(Option<String>,)>(&mut redis);
-    let (previous,) = tokio::time::timeout(cluster.config.timeout, beat)
-        .await
-        .map_err(|_| super::presence::timed_out())??;
+    let (previous,) = cluster.bounded(beat).await?;
     Ok(previous.is_some())
 }
 
@@ -172,7 +170,5 @@ async fn leave_cluster(cluster: &Cluster) -> RedisResult<()> {
             .query_async::<()>(&mut redis)
             .await
     };
-    tokio::time::timeout(cluster.config.timeout, work)
-        .await
-        .map_err(|_| super::presence::timed_out())?
+    cluster.bounded(work).await
 }

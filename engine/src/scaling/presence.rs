@@ -186,9 +186,7 @@ impl Cluster {
             .arg(&self.node_id)
             .arg(self.keys.presence_base())
             .arg(Value::Array(members).to_string());
-        tokio::time::timeout(self.config.timeout, invocation.invoke_async(&mut redis))
-            .await
-            .map_err(|_| timed_out())?
+        self.bounded(invocation.invoke_async(&mut redis)).await
     }
 
     /// Counts one more socket of `member` on this node in Redis; returns whether the user
@@ -212,9 +210,7 @@ impl Cluster {
             .arg(&member.channel_data)
             .arg(serde_json::json!([app, channel]).to_string());
         let (first, members): (i64, Vec<String>) =
-            tokio::time::timeout(self.config.timeout, invocation.invoke_async(&mut redis))
-                .await
-                .map_err(|_| timed_out())??;
+            self.bounded(invocation.invoke_async(&mut redis)).await?;
         Ok((first == 1, members))
     }
 
@@ -290,10 +286,7 @@ impl Cluster {
             .key(&keys.info)
             .arg(format!("{}|{key}", self.node_id))
             .arg(key);
-        let last: i64 =
-            tokio::time::timeout(self.config.timeout, invocation.invoke_async(&mut redis))
-                .await
-                .map_err(|_| timed_out())??;
+        let last: i64 = self.bounded(invocation.invoke_async(&mut redis)).await?;
         Ok(last == 1)
     }
 
@@ -313,9 +306,7 @@ impl Cluster {
             .arg(node)
             .arg(self.keys.presence_base())
             .arg(if exclusive { "1" } else { "0" });
-        tokio::time::timeout(self.config.timeout, invocation.invoke_async(&mut redis))
-            .await
-            .map_err(|_| timed_out())?
+        self.bounded(invocation.invoke_async(&mut redis)).await
     }
 }
 
@@ -333,8 +324,4 @@ pub(super) fn user_id_of(channel_data: &str) -> Option<Value> {
     MemberData::parse(Some(channel_data), None)
         .ok()
         .map(|m| m.user_id)
-}
-
-pub(super) fn timed_out() -> redis::RedisError {
-    redis::RedisError::from((redis::ErrorKind::Io, "Redis did not answer in time"))
 }
