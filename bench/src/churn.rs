@@ -65,11 +65,13 @@ pub async fn run(args: ChurnArgs) -> Result<(), String> {
     let (progress, mut updates) = tokio::sync::mpsc::unbounded_channel();
     let started = Instant::now();
     for index in 0..processes {
-        let mut command = vec!["churn-worker".to_string()];
-        command.extend(args.server.target.to_args());
+        let mut command = workers::command_line(
+            "churn-worker",
+            &args.server.target,
+            &args.spread.sources,
+            index,
+        );
         command.extend([
-            "--source".into(),
-            workers::source(&args.spread.sources, index),
             "--cycles".into(),
             workers::share(args.cycles, processes, index).to_string(),
             "--concurrency".into(),

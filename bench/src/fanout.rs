@@ -80,11 +80,13 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
     let processes = args.spread.processes.max(1);
     let mut pool = Vec::with_capacity(processes);
     for index in 0..processes {
-        let mut command = vec!["fanout-worker".to_string()];
-        command.extend(args.server.target.to_args());
+        let mut command = workers::command_line(
+            "fanout-worker",
+            &args.server.target,
+            &args.spread.sources,
+            index,
+        );
         command.extend([
-            "--source".into(),
-            workers::source(&args.spread.sources, index),
             "--subscribers".into(),
             workers::share(args.subscribers, processes, index).to_string(),
             "--steps".into(),

@@ -47,14 +47,13 @@ pub async fn run(args: IdleArgs) -> Result<(), String> {
     let processes = args.spread.processes.max(1);
     let mut pool = Vec::with_capacity(processes);
     for index in 0..processes {
-        let mut command = vec!["idle-worker".to_string()];
-        command.extend(args.server.target.to_args());
-        command.extend([
-            "--source".into(),
-            workers::source(&args.spread.sources, index),
-            "--concurrency".into(),
-            args.concurrency.to_string(),
-        ]);
+        let mut command = workers::command_line(
+            "idle-worker",
+            &args.server.target,
+            &args.spread.sources,
+            index,
+        );
+        command.extend(["--concurrency".into(), args.concurrency.to_string()]);
         pool.push(Worker::spawn(&command)?);
     }
     let before = rss_bytes(pid)?;

@@ -3,6 +3,7 @@
 //! copies of this binary (hidden `*-worker` subcommands), each connecting from its own source
 //! address, and talks to them over their standard input and output, one line at a time.
 
+use crate::target::TargetArgs;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -67,9 +68,18 @@ pub fn share(total: usize, parts: usize, index: usize) -> usize {
     total * (index + 1) / parts - total * index / parts
 }
 
-/// The source address worker `index` connects from.
-pub fn source(sources: &[String], index: usize) -> String {
-    sources[index % sources.len()].clone()
+/// The start of worker `index`'s command line: its subcommand, where it connects, and the
+/// source address it connects from (the sources taken in turn).
+pub fn command_line(
+    subcommand: &str,
+    target: &TargetArgs,
+    sources: &[String],
+    index: usize,
+) -> Vec<String> {
+    let mut command = vec![subcommand.to_string()];
+    command.extend(target.to_args());
+    command.extend(["--source".into(), sources[index % sources.len()].clone()]);
+    command
 }
 
 /// The standard input of a worker, read line by line.
