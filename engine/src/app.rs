@@ -141,7 +141,7 @@ impl App {
                     }
                     deliveries.push(Delivery {
                         channel: channel.clone(),
-                        frame: frame.to_string(),
+                        frame: frame.as_str().to_string(),
                     });
                 }
                 delivered
@@ -160,7 +160,7 @@ impl App {
         if let Some(cluster) = &self.cluster {
             let item = Delivery {
                 channel: channel.to_string(),
-                frame: frame.to_string(),
+                frame: frame.as_str().to_string(),
             };
             cluster.deliver(&self.config.app_id, vec![item], Some(sender));
         }

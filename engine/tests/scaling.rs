@@ -164,6 +164,17 @@ async fn join(client: &mut Client, socket_id: &str, channel: &str, member: Value
     decode_data(&frame)["presence"].clone()
 }
 
+/// Waits until everything node `from` has sent over Redis reached the node `client` is on.
+/// One node's messages arrive in order, so once an event published now on `from` reaches
+/// `client`, all that `from` sent before (a member's arrival, say) has arrived too.
+async fn caught_up(from: &Server, client: &mut Client) {
+    client.subscribe("caught-up").await;
+    from.publish("app-1", &["caught-up".into()], "caught-up", "{}", None)
+        .unwrap();
+    client.expect_event("caught-up").await;
+    client.unsubscribe("caught-up").await;
+}
+
 /// The JSON of each value, sorted: ids compared whatever order a node lists them in.
 fn sorted(values: &Value) -> Vec<String> {
     let mut sorted: Vec<String> = values
@@ -227,6 +238,7 @@ async fn presence_members_are_counted_once_across_nodes() {
     assert_eq!(presence["count"], 1);
 
     let (mut bob_on_b, bob_id) = Client::connect(b.local_addr(), KEY).await;
+    caught_up(&a, &mut bob_on_b).await;
     let presence = join(&mut bob_on_b, &bob_id, channel, bob.clone()).await;
     assert_eq!(presence["count"], 2);
     assert_eq!(sorted_ids(&presence), vec!["\"2\"", "1"]);
@@ -276,6 +288,7 @@ async fn whispers_and_terminations_cross_nodes() {
     let (mut ada, ada_id) = Client::connect(a.local_addr(), KEY).await;
     join(&mut ada, &ada_id, channel, json!({"user_id": "ada"})).await;
     let (mut bob, bob_id) = Client::connect(b.local_addr(), KEY).await;
+    caught_up(&a, &mut bob).await;
     join(&mut bob, &bob_id, channel, json!({"user_id": "bob"})).await;
     ada.expect_event("pusher_internal:member_added").await;
 

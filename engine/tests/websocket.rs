@@ -763,6 +763,40 @@ async fn client_that_stops_reading_is_disconnected_once_its_send_queue_overflows
     drop(stalled);
 }
 
+/// More than the kernel's buffers hold, sent while the client reads nothing: the frames the
+/// kernel did not take wait in the queue, and every one arrives whole and in order, the
+/// server's own answers (a pong, a control-frame pong) after the events sent before them.
+#[tokio::test]
+async fn a_client_that_reads_late_gets_every_frame_whole_and_in_order() {
+    let server = start(vec![app("app-1", "key-1", json!({}))]);
+    let (mut late, _) = Client::connect(server.local_addr(), "key-1").await;
+    late.subscribe("news").await;
+
+    let events = 300;
+    let padding = "x".repeat(64 * 1024);
+    for sequence in 0..events {
+        let data = json!({"sequence": sequence, "padding": padding}).to_string();
+        let queued = server
+            .publish("app-1", &channels(&["news"]), "big", &data, None)
+            .unwrap();
+        assert_eq!(queued, 1);
+    }
+    late.send_json(json!({"event": "pusher:ping", "data": {}}))
+        .await;
+    late.send_message(Message::Ping(b"late".to_vec().into()))
+        .await;
+
+    for sequence in 0..events {
+        let frame = late.expect_event("big").await;
+        let data = decode_data(&frame);
+        assert_eq!(data["sequence"], sequence);
+        assert_eq!(data["padding"].as_str().map(str::len), Some(padding.len()));
+    }
+    late.expect_event("pusher:pong").await;
+    let pong = late.next_message().await;
+    assert_eq!(pong, Some(Message::Pong(b"late".to_vec().into())));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Stats
 // ---------------------------------------------------------------------------------------------

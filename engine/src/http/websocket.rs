@@ -1,8 +1,11 @@
 //! The WebSocket handshake on `/app/{key}`: validate it, answer 101, hand the socket to `ws`.
 
 use super::response;
+use crate::app::App;
 use crate::state::ServerState;
 use crate::ws;
+use crate::ws::connection::new_socket_id;
+use crate::ws::transport::{Transport, WriteSide};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -10,13 +13,14 @@ use hyper::header::{
     HeaderMap, HeaderValue, CONNECTION, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
     SEC_WEBSOCKET_VERSION, UPGRADE,
 };
+use hyper::upgrade::{Parts, Upgraded};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::net::IpAddr;
 use std::sync::Arc;
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// Answers a handshake for the app with public key `key` and spawns the socket task.
 ///
@@ -52,13 +56,7 @@ pub fn upgrade(
     let tasks = state.tasks.clone();
     tasks.spawn(async move {
         if let Ok(upgraded) = on_upgrade.await {
-            let socket = WebSocketStream::from_raw_socket(
-                TokioIo::new(upgraded),
-                Role::Server,
-                Some(config),
-            )
-            .await;
-            ws::serve(socket, app, origin, client, state).await;
+            serve_upgraded(upgraded, config, app, origin, client, state).await;
         }
     });
 
@@ -93,4 +91,50 @@ fn accept_key(headers: &HeaderMap) -> Option<HeaderValue> {
     }
     let key = headers.get(SEC_WEBSOCKET_KEY)?;
     HeaderValue::from_str(&derive_accept_key(key.as_bytes())).ok()
+}
+
+/// Runs the WebSocket session on an upgraded connection. A plain TCP socket is split so that
+/// senders can write to it directly; a TLS one is written by its own task.
+async fn serve_upgraded(
+    upgraded: Upgraded,
+    config: WebSocketConfig,
+    app: Option<Arc<App>>,
+    origin: Option<String>,
+    client: IpAddr,
+    state: Arc<ServerState>,
+) {
+    let socket_id = new_socket_id();
+    let capacity = state.send_queue_size;
+    // Every frame a socket task writes itself can be reported; direct writes cannot.
+    let direct_writes = !state.config.report_sent_messages;
+    match upgraded.downcast::<TokioIo<TcpStream>>() {
+        Ok(Parts { io, read_buf, .. }) => {
+            let (read, write) = io.into_inner().into_split();
+            let transport = Transport::new(
+                read,
+                read_buf.to_vec(),
+                WriteSide::Tcp(write),
+                config,
+                socket_id,
+                capacity,
+                direct_writes,
+            )
+            .await;
+            ws::serve(transport, app, origin, client, state).await;
+        }
+        Err(upgraded) => {
+            let (read, write) = tokio::io::split(TokioIo::new(upgraded));
+            let transport = Transport::new(
+                read,
+                Vec::new(),
+                WriteSide::Stream(Box::new(write)),
+                config,
+                socket_id,
+                capacity,
+                direct_writes,
+            )
+            .await;
+            ws::serve(transport, app, origin, client, state).await;
+        }
+    }
 }

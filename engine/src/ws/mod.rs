@@ -5,8 +5,10 @@
 //! the task ends, whatever ended it.
 
 pub mod connection;
+mod frame;
 pub mod origin;
 pub mod rate_limit;
+pub mod transport;
 
 use crate::app::{App, ConnectionSlot};
 use crate::auth;
@@ -17,8 +19,7 @@ use crate::events::EngineEvent;
 use crate::protocol::{frames, ClientMessage, PusherError};
 use crate::state::ServerState;
 use crate::users::MAX_WATCHLIST;
-use connection::{new_socket_id, Connection, Frame};
-use futures_util::{SinkExt, StreamExt};
+use connection::{Connection, Frame};
 use rate_limit::RateLimiter;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -27,20 +28,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::AsyncRead;
 use tokio::time::{sleep_until, Instant};
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
-
-/// How long a closing socket waits for the client's close reply.
-const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// How many queued frames are written before one flush.
-const FRAMES_PER_FLUSH: usize = 64;
+use transport::Transport;
 
 /// The close code and reason for a message over `max_message_size`, as Reverb sends them.
 const MESSAGE_TOO_BIG: (u16, &str) = (1009, "Maximum message size exceeded");
@@ -56,28 +50,28 @@ pub fn socket_config(app: Option<&App>) -> WebSocketConfig {
 }
 
 /// Serves one upgraded socket until it closes. `app` is `None` for an unknown key.
-pub async fn serve<S>(
-    ws: WebSocketStream<S>,
+pub async fn serve<R>(
+    transport: Transport<R>,
     app: Option<Arc<App>>,
     origin: Option<String>,
     client: IpAddr,
     state: Arc<ServerState>,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
 {
     let Some(app) = app else {
-        return reject(ws, PusherError::ApplicationDoesNotExist).await;
+        return reject(transport, PusherError::ApplicationDoesNotExist).await;
     };
     if !origin::is_allowed(origin.as_deref(), &app.config.allowed_origins) {
-        return reject(ws, PusherError::OriginNotAllowed).await;
+        return reject(transport, PusherError::OriginNotAllowed).await;
     }
     let Some(slot) = app.try_connect() else {
-        return reject(ws, PusherError::OverConnectionQuota).await;
+        return reject(transport, PusherError::OverConnectionQuota).await;
     };
-    let connection = Connection::new(new_socket_id(), state.send_queue_size);
+    let connection = transport.connection().clone();
     let rate_limiter = app.config.rate_limit.map(RateLimiter::new);
     let mut socket = Socket {
-        ws,
+        transport,
         app,
         state,
         connection,
@@ -93,79 +87,47 @@ pub async fn serve<S>(
 }
 
 /// Sends an error to a socket that may not connect, then closes it with the error's code.
-async fn reject<S>(mut ws: WebSocketStream<S>, error: PusherError)
+async fn reject<R>(mut transport: Transport<R>, error: PusherError)
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
 {
-    let sent = ws.send(Message::text(frames::error(&error)));
-    if let Ok(Ok(())) = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, sent).await {
-        close_gracefully(&mut ws, error.code(), &error.message()).await;
+    if transport.send(Frame::from(frames::error(&error))) {
+        transport.close(error.code(), &error.message()).await;
     }
-}
-
-/// Sends a close frame and waits briefly for the client's reply; bounded in time even when
-/// the client reads nothing.
-async fn close_gracefully<S>(ws: &mut WebSocketStream<S>, code: u16, reason: &str)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let frame = CloseFrame {
-        code: CloseCode::from(code),
-        reason: reason.into(),
-    };
-    let handshake = async {
-        if ws.close(Some(frame)).await.is_ok() {
-            while let Some(Ok(_)) = ws.next().await {}
-        }
-    };
-    let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, handshake).await;
+    transport.connection().finish();
 }
 
 /// Runs a write unless the socket is abandoned first: someone asked it to close (its queue
 /// overflowed, the user was terminated), the server stops, or the client has not taken the
-/// data for `limit`. A socket stuck that way is dropped, not waited for.
+/// data for `limit`. A socket stuck that way is dropped, not waited for. Returns whether the
+/// write completed.
 ///
 /// Most writes complete at once (the kernel takes the bytes), so the write is polled once
 /// before the close signals and the timer, which cost a registration each, are set up.
-async fn unless_abandoned(
-    write: impl Future<Output = Result<(), WsError>>,
+async fn unless_abandoned<E>(
+    write: impl Future<Output = Result<(), E>>,
     connection: &Connection,
     shutdown: &CancellationToken,
     limit: Duration,
-) -> Result<(), WsError> {
+) -> bool {
     let mut write = std::pin::pin!(write);
     if let Poll::Ready(result) = poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
-        return result;
+        return result.is_ok();
     }
     tokio::select! {
         biased;
-        result = write => result,
-        _ = connection.close_requested() => Err(WsError::ConnectionClosed),
-        _ = shutdown.cancelled() => Err(WsError::ConnectionClosed),
-        _ = tokio::time::sleep(limit) => Err(WsError::ConnectionClosed),
+        result = write => result.is_ok(),
+        _ = connection.close_requested() => false,
+        _ = shutdown.cancelled() => false,
+        _ = tokio::time::sleep(limit) => false,
     }
 }
 
-/// Writes a batch of queued frames, then flushes once; `written` sees each frame.
-async fn write_queued<S>(
-    ws: &mut WebSocketStream<S>,
-    frames: Vec<Frame>,
-    written: impl Fn(&Frame),
-) -> Result<(), WsError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    for frame in frames {
-        written(&frame);
-        ws.feed(Message::Text(frame)).await?;
-    }
-    ws.flush().await
-}
-
-fn flow_of(result: Result<(), WsError>) -> Flow {
-    match result {
-        Ok(()) => Flow::Continue,
-        Err(_) => Flow::Stop,
+fn flow_of(ok: bool) -> Flow {
+    if ok {
+        Flow::Continue
+    } else {
+        Flow::Stop
     }
 }
 
@@ -217,8 +179,11 @@ struct SignedIn {
     watchlist: Vec<String>,
 }
 
-struct Socket<S> {
-    ws: WebSocketStream<S>,
+/// The socket no longer takes frames: it is closing or its peer is gone.
+struct Gone;
+
+struct Socket<R> {
+    transport: Transport<R>,
     app: Arc<App>,
     state: Arc<ServerState>,
     connection: Arc<Connection>,
@@ -232,16 +197,16 @@ struct Socket<S> {
     _slot: ConnectionSlot,
 }
 
-impl<S> Socket<S>
+impl<R> Socket<R>
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
 {
     async fn run(&mut self, origin: Option<String>, client: IpAddr) {
         let established = frames::connection_established(
             self.connection.socket_id(),
             self.app.config.activity_timeout,
         );
-        if self.write(established).await.is_ok() {
+        if self.write(established).is_ok() {
             self.report(|app_id, socket_id| EngineEvent::ConnectionOpened {
                 app_id,
                 socket_id,
@@ -259,7 +224,6 @@ where
     async fn serve_until_closed(&mut self) {
         let ping_interval = self.app.config.ping_interval;
         let mut ping_due = Box::pin(sleep_until(self.last_seen + ping_interval));
-        let mut batch = Vec::new();
         // The two close signals wait across iterations: registered once, not at every wakeup.
         let (connection, shutdown) = (self.connection.clone(), self.state.shutdown.clone());
         let mut close_requested = std::pin::pin!(connection.close_requested());
@@ -268,14 +232,14 @@ where
             let wakeup = tokio::select! {
                 _ = &mut shutting_down => Wakeup::CloseRequested(PusherError::ServerShuttingDown),
                 reason = &mut close_requested => Wakeup::CloseRequested(reason),
-                _ = self.connection.next_frames(&mut batch, FRAMES_PER_FLUSH) => Wakeup::Outgoing,
-                message = self.ws.next() => Wakeup::Incoming(message),
+                _ = connection.frames_queued() => Wakeup::Outgoing,
+                message = self.transport.next() => Wakeup::Incoming(message),
                 _ = &mut ping_due => Wakeup::PingDue,
             };
             let flow = match wakeup {
                 Wakeup::Incoming(message) => self.on_incoming(message).await,
-                Wakeup::Outgoing => self.deliver(std::mem::take(&mut batch)).await,
-                Wakeup::CloseRequested(reason) => self.fail(reason).await,
+                Wakeup::Outgoing => self.deliver().await,
+                Wakeup::CloseRequested(reason) => self.fail(reason),
                 Wakeup::PingDue => {
                     let flow = self.on_ping_due().await;
                     // A pinged socket gets a full interval to answer; otherwise the next
@@ -292,7 +256,7 @@ where
             match flow {
                 Flow::Continue => {}
                 Flow::Close(code, reason) => {
-                    close_gracefully(&mut self.ws, code, &reason).await;
+                    self.transport.close(code, &reason).await;
                     return;
                 }
                 Flow::Stop => return,
@@ -322,15 +286,9 @@ where
                 }
             },
             Message::Ping(_) | Message::Pong(_) => {
+                // The transport queued the pong for a ping already.
                 self.uses_control_frames = true;
-                // tungstenite queued the pong for a ping; flushing sends it now.
-                let flushed = unless_abandoned(
-                    self.ws.flush(),
-                    &self.connection,
-                    &self.state.shutdown,
-                    self.app.config.ping_interval,
-                );
-                flow_of(flushed.await)
+                Flow::Continue
             }
             Message::Close(_) | Message::Frame(_) => Flow::Continue,
         }
@@ -353,7 +311,7 @@ where
         let event = message.event().to_string();
         let channel = message.channel().map(str::to_string);
         let handled = match message {
-            ClientMessage::Ping => self.write(frames::pong()).await.map_err(|_| None),
+            ClientMessage::Ping => self.write(frames::pong()).map_err(|_| None),
             ClientMessage::Pong | ClientMessage::Ignored { .. } => Ok(()),
             ClientMessage::Subscribe {
                 channel,
@@ -417,15 +375,14 @@ where
             channel: name,
         });
         self.write(frames::subscription_succeeded(&channel, &outcome.payload))
-            .await
             .map_err(|_| None)?;
         if kind.cached {
             let sent = match self.app.cached_event(&channel).await {
                 Some((frame, _)) => {
                     self.app.count_sent(1);
-                    self.send(Message::Text(frame)).await
+                    self.send(frame)
                 }
-                None => self.write(frames::cache_miss(&channel)).await,
+                None => self.write(frames::cache_miss(&channel)),
             };
             sent.map_err(|_| None)?;
         }
@@ -477,7 +434,6 @@ where
             }
             return self
                 .write(frames::signin_success(&user_data))
-                .await
                 .map_err(|_| None);
         }
         let watchlist_too_long = watchlist.len() > MAX_WATCHLIST;
@@ -486,15 +442,13 @@ where
         let (online, offline) = self.app.users.watch(&self.connection, &watchlist);
         self.user = Some(SignedIn { id, watchlist });
         self.write(frames::signin_success(&user_data))
-            .await
             .map_err(|_| None)?;
         if watchlist_too_long {
             self.write(frames::error(&PusherError::WatchlistTooLong))
-                .await
                 .map_err(|_| None)?;
         }
         if let Some(frame) = frames::watchlist_events(&online, &offline) {
-            self.write(frame).await.map_err(|_| None)?;
+            self.write(frame).map_err(|_| None)?;
         }
         Ok(())
     }
@@ -563,79 +517,63 @@ where
         }
         if self.pinged {
             self.report(|app_id, socket_id| EngineEvent::ConnectionPruned { app_id, socket_id });
-            return self.fail(PusherError::PongNotReceived).await;
+            return self.fail(PusherError::PongNotReceived);
         }
         self.pinged = true;
         let sent = if self.uses_control_frames {
-            self.send(Message::Ping(Default::default())).await
+            self.transport
+                .send_control(Message::Ping(Default::default()))
+                .await
         } else {
-            self.write(frames::ping()).await
+            self.write(frames::ping()).is_ok()
         };
         flow_of(sent)
     }
 
-    /// Writes queued frames, several per flush when they pile up.
-    async fn deliver(&mut self, frames: Vec<Frame>) -> Flow {
+    /// Writes the frames senders could not write at once, several per flush.
+    async fn deliver(&mut self) -> Flow {
         let report = self
             .state
             .config
             .report_sent_messages
             .then_some(&self.state.events);
         let (app_id, socket_id) = (&self.app.config.app_id, self.connection.socket_id());
-        let written = unless_abandoned(
-            write_queued(&mut self.ws, frames, |frame: &Frame| {
-                if let Some(events) = report {
-                    events.push(EngineEvent::MessageSent {
-                        app_id: app_id.clone(),
-                        socket_id: socket_id.to_string(),
-                        message: frame.as_str().to_string(),
-                    });
-                }
-            }),
-            &self.connection,
-            &self.state.shutdown,
-            self.app.config.ping_interval,
-        );
-        flow_of(written.await)
+        let written = self.transport.flush(|frame: &Frame| {
+            if let (Some(events), true) = (report, frame.is_text()) {
+                events.push(EngineEvent::MessageSent {
+                    app_id: app_id.clone(),
+                    socket_id: socket_id.to_string(),
+                    message: frame.as_str().to_string(),
+                });
+            }
+        });
+        let limit = self.app.config.ping_interval;
+        flow_of(unless_abandoned(written, &self.connection, &self.state.shutdown, limit).await)
     }
 
     /// Sends `error` as `pusher:error`; closes the socket when the error calls for it.
     async fn send_error(&mut self, error: PusherError) -> Flow {
         if error.closes_connection() {
-            return self.fail(error).await;
+            return self.fail(error);
         }
-        let sent = self.write(frames::error(&error)).await;
-        flow_of(sent)
+        flow_of(self.write(frames::error(&error)).is_ok())
     }
 
-    async fn fail(&mut self, error: PusherError) -> Flow {
-        match self.write(frames::error(&error)).await {
+    fn fail(&mut self, error: PusherError) -> Flow {
+        match self.write(frames::error(&error)) {
             Ok(()) => Flow::Close(error.code(), error.message()),
-            Err(_) => Flow::Stop,
+            Err(Gone) => Flow::Stop,
         }
     }
 
-    async fn write(&mut self, frame: String) -> Result<(), WsError> {
+    /// Sends one Pusher message to this socket.
+    fn write(&self, frame: String) -> Result<(), Gone> {
         self.app.count_sent(1);
-        if self.state.config.report_sent_messages {
-            let message = frame.clone();
-            self.report(|app_id, socket_id| EngineEvent::MessageSent {
-                app_id,
-                socket_id,
-                message,
-            });
-        }
-        self.send(Message::text(frame)).await
+        self.send(Frame::from(frame))
     }
 
-    async fn send(&mut self, message: Message) -> Result<(), WsError> {
-        let sent = unless_abandoned(
-            self.ws.send(message),
-            &self.connection,
-            &self.state.shutdown,
-            self.app.config.ping_interval,
-        );
-        sent.await
+    fn send(&self, frame: Frame) -> Result<(), Gone> {
+        self.transport.send(frame).then_some(()).ok_or(Gone)
     }
 
     fn report(&self, event: impl FnOnce(String, String) -> EngineEvent) {
