@@ -109,10 +109,13 @@ async fn serve_upgraded(
     let direct_writes = !state.config.report_sent_messages;
     match upgraded.downcast::<TokioIo<TcpStream>>() {
         Ok(Parts { io, read_buf, .. }) => {
+            // Copied and let go: `read_buf` shares the HTTP server's whole read buffer.
+            let already_read = read_buf.to_vec();
+            drop(read_buf);
             let (read, write) = io.into_inner().into_split();
             let transport = Transport::new(
                 read,
-                read_buf.to_vec(),
+                already_read,
                 WriteSide::Tcp(write),
                 config,
                 socket_id,
