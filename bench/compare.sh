@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs reverb-rs and sockudo side by side, alternately, with the same scenarios: each server
 # pinned to core 1, the load generator on core 0, loopback only, RUNS rounds (3 by default).
+# Each round also measures the kernel alone ("floor": a round trip across the two cores, one
+# write per socket), the least any server can cost here.
 # Raw results go to bench/results/<date>.jsonl, one JSON line per scenario run, each tagged
 # with the server and the round. At the end the medians are printed, written into
 # docs/benchmarks.md (between its "compare.sh results" markers) and drawn as PNG charts in
@@ -20,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${RUNS:-3}
-scenarios=${SCENARIOS:-"idle fanout fanout-saturated publish php-publish churn"}
+scenarios=${SCENARIOS:-"floor idle fanout fanout-saturated publish php-publish churn"}
 idle_steps=${IDLE_STEPS:-1000,5000,10000,19000}
 fanout_rates=${FANOUT_RATES:-50,100,200,400}
 saturation_rates=${SATURATION_RATES:-10,20,30,40,60}
@@ -128,6 +130,11 @@ run_scenario() {
 
 for round in $(seq "$runs"); do
     for scenario in $scenarios; do
+        if [ "$scenario" = floor ]; then
+            line=$("${bench[@]}" floor --peer-cpu 1)
+            echo "{\"server\":\"kernel\",\"round\":$round,\"name\":\"floor\",\"result\":$line}" | tee -a "$results"
+            continue
+        fi
         for server in reverb-rs sockudo; do
             start_server "$server"
             line=$(run_scenario "$server" "$scenario")

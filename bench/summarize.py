@@ -181,6 +181,24 @@ class Report:
         self.out()
         self.charts.append(chart(tables, subscribers))
 
+    def floor_table(self):
+        results = self.results("floor", "kernel")
+        if not results:
+            return
+        sockets, rate = results[0]["sockets"], results[0]["rate"]
+        self.out("#### The kernel alone (`reverb-bench floor`)")
+        self.out()
+        self.out("No server: the generator and a peer process on the other core. What any server "
+                 "pays here at least.")
+        self.out()
+        self.out(f"| measurement (median of {len(results)}) | value |")
+        self.out("|---|---|")
+        self.out(f"| TCP round trip across the cores, wall | {fmt(median(r['round_trip_us'] for r in results), 3, ' µs')} |")
+        self.out(f"| TCP round trip across the cores, CPU of the caller | {fmt(median(r['round_trip_cpu_us'] for r in results), 3, ' µs')} |")
+        self.out(f"| one small write to each of {sockets:,} idle sockets, {rate} rounds/s: CPU per write "
+                 f"| {fmt(median(r['write_cpu_us'] for r in results), 3, ' µs')} |")
+        self.out()
+
     def curve_table(self):
         curves = {s: curve_medians(self.results("idle", s)) for s in SERVERS if self.results("idle", s)}
         if not curves:
@@ -217,6 +235,7 @@ class Report:
                  "to core 0. Medians over the rounds.")
         self.out()
         self.headline()
+        self.floor_table()
         self.steps_table("fanout", "Fan-out: latency by publish rate", lambda tables, subs: {
             "file": "fanout-latency.png",
             "title": f"Fan-out latency, {subs:,} subscribers",

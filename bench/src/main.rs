@@ -7,6 +7,8 @@
 //!   delivery ratio, latency percentiles, deliveries per second, server CPU per delivery.
 //! - `publish`: HTTP API requests per second and per server CPU-second.
 //! - `churn`: connect/subscribe/disconnect cycles and the server's RSS drift.
+//! - `floor`: the kernel's own cost, with no server: a loopback round trip across cores and
+//!   one small write to each of many sockets.
 //!
 //! `idle`, `fanout` and `churn` spread their sockets over worker processes (copies of this
 //! binary run with a hidden `*-worker` subcommand), each connecting from its own address.
@@ -14,6 +16,7 @@
 
 mod churn;
 mod fanout;
+mod floor;
 mod idle;
 mod latency;
 mod proc_stats;
@@ -44,6 +47,11 @@ enum Scenario {
     Publish(publish::PublishArgs),
     /// Connect/subscribe/disconnect cycles: server RSS drift.
     Churn(churn::ChurnArgs),
+    /// The kernel's cost with no server: a round trip across cores, a write per socket.
+    Floor(floor::FloorArgs),
+    /// The peer process of `floor`, on its own core.
+    #[command(hide = true)]
+    FloorPeer(floor::FloorPeerArgs),
     /// A process holding idle sockets for `idle`.
     #[command(hide = true)]
     IdleWorker(idle::IdleWorkerArgs),
@@ -63,6 +71,8 @@ async fn main() {
         Scenario::Fanout(args) => fanout::run(args).await,
         Scenario::Publish(args) => publish::run(args).await,
         Scenario::Churn(args) => churn::run(args).await,
+        Scenario::Floor(args) => floor::run(args).await,
+        Scenario::FloorPeer(args) => floor::work(args).await,
         Scenario::IdleWorker(args) => idle::work(args).await,
         Scenario::FanoutWorker(args) => fanout::work(args).await,
         Scenario::ChurnWorker(args) => churn::work(args).await,
