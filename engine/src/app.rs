@@ -8,7 +8,7 @@ use crate::protocol::{frames, PusherError};
 use crate::scaling::wire::Delivery;
 use crate::scaling::{Cluster, ScalingStatus};
 use crate::users::Users;
-use crate::ws::connection::{Connection, Frame};
+use crate::ws::connection::{Connection, Frame, Handoff};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -119,21 +119,22 @@ impl App {
             .map(|_| ConnectionSlot(self.clone()))
     }
 
-    /// Publishes an event to channels, on every node of a cluster; returns how many frames
-    /// were queued for this node's sockets.
+    /// Publishes an event to channels, on every node of a cluster; returns how many of this
+    /// node's sockets took it. `handoff` says who writes to this node's sockets.
     pub fn publish(
         &self,
         channels: &[String],
         event: &str,
         data: &str,
         except: Option<&str>,
+        handoff: Handoff,
     ) -> usize {
         let mut deliveries = Vec::new();
         let delivered = channels
             .iter()
             .map(|channel| {
                 let frame = Frame::from(frames::channel_event(event, channel, data));
-                let delivered = self.deliver_local(channel, &frame, except);
+                let delivered = self.deliver_local(channel, &frame, except, handoff);
                 if let Some(cluster) = &self.cluster {
                     if name::is_cached(channel) {
                         let ttl = self.config.cache_ttl;
@@ -156,7 +157,7 @@ impl App {
     /// Relays a client event to the channel's other subscribers, on every node of a cluster;
     /// returns how many of this node's sockets got it.
     pub fn relay(&self, channel: &str, frame: Frame, sender: &str) -> usize {
-        let delivered = self.deliver_local(channel, &frame, Some(sender));
+        let delivered = self.deliver_local(channel, &frame, Some(sender), Handoff::Write);
         if let Some(cluster) = &self.cluster {
             let item = Delivery {
                 channel: channel.to_string(),
@@ -167,10 +168,16 @@ impl App {
         delivered
     }
 
-    /// Queues `frame` for this node's subscribers of `channel` except `except`, keeping it as
-    /// a cache channel's last event; returns how many got it.
-    pub fn deliver_local(&self, channel: &str, frame: &Frame, except: Option<&str>) -> usize {
-        let delivered = self.channels.publish(channel, frame, except);
+    /// Hands `frame` to this node's subscribers of `channel` except `except`, keeping it as
+    /// a cache channel's last event; returns how many took it.
+    pub fn deliver_local(
+        &self,
+        channel: &str,
+        frame: &Frame,
+        except: Option<&str>,
+        handoff: Handoff,
+    ) -> usize {
+        let delivered = self.channels.publish(channel, frame, except, handoff);
         self.count_sent(delivered);
         delivered
     }

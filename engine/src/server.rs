@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::events::{EngineEvent, EventQueue, WaitOutcome};
 use crate::http;
 use crate::state::ServerState;
+use crate::ws::connection::Handoff;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::io;
@@ -143,7 +144,9 @@ impl Server {
             .ok_or_else(|| UnknownApp(app_id.to_string()))
     }
 
-    /// Publishes an event to channels of an app; returns how many frames were queued.
+    /// Publishes an event to channels of an app from the embedding (PHP) thread; returns how
+    /// many of this node's sockets took it. The frames are only queued: the sockets' tasks
+    /// write them on the engine's threads.
     pub fn publish(
         &self,
         app_id: &str,
@@ -154,7 +157,7 @@ impl Server {
     ) -> Result<usize, UnknownApp> {
         Ok(self
             .app(app_id)?
-            .publish(channels, event, data, except_socket_id))
+            .publish(channels, event, data, except_socket_id, Handoff::Queue))
     }
 
     /// Counters per app id.

@@ -4,8 +4,10 @@
 //! delivered, a marker is published to S through the same ordered send queue, and the next
 //! frame S sees must be that marker.
 
+mod api_support;
 mod support;
 
+use api_support::Api;
 use reverb_engine::EngineEvent;
 use serde_json::json;
 use std::sync::Arc;
@@ -763,23 +765,35 @@ async fn client_that_stops_reading_is_disconnected_once_its_send_queue_overflows
     drop(stalled);
 }
 
-/// More than the kernel's buffers hold, sent while the client reads nothing: the frames the
+/// More than the kernel's buffers hold, sent while the client reads nothing, alternately
+/// through the HTTP API (whose handler writes to the socket itself while nothing is queued)
+/// and `Server::publish` (which only queues, for the socket's task to write): the frames the
 /// kernel did not take wait in the queue, and every one arrives whole and in order, the
 /// server's own answers (a pong, a control-frame pong) after the events sent before them.
 #[tokio::test]
 async fn a_client_that_reads_late_gets_every_frame_whole_and_in_order() {
-    let server = start(vec![app("app-1", "key-1", json!({}))]);
+    let server = start_with(
+        json!({"max_request_size": 100_000}),
+        vec![app("app-1", "key-1", json!({}))],
+    );
     let (mut late, _) = Client::connect(server.local_addr(), "key-1").await;
     late.subscribe("news").await;
 
     let events = 300;
     let padding = "x".repeat(64 * 1024);
+    let api = Api::new(server.local_addr());
     for sequence in 0..events {
         let data = json!({"sequence": sequence, "padding": padding}).to_string();
-        let queued = server
-            .publish("app-1", &channels(&["news"]), "big", &data, None)
-            .unwrap();
-        assert_eq!(queued, 1);
+        if sequence % 2 == 0 {
+            api.trigger(&json!({"name": "big", "channels": ["news"], "data": data}))
+                .await
+                .assert_ok(&json!({}));
+        } else {
+            let queued = server
+                .publish("app-1", &channels(&["news"]), "big", &data, None)
+                .unwrap();
+            assert_eq!(queued, 1);
+        }
     }
     late.send_json(json!({"event": "pusher:ping", "data": {}}))
         .await;

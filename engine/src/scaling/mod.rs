@@ -21,7 +21,7 @@ use crate::census::{Census, Filter};
 use crate::config::{RedisServer, ScalingConfig};
 use crate::events::EngineEvent;
 use crate::state::ServerState;
-use crate::ws::connection::Frame;
+use crate::ws::connection::{Frame, Handoff};
 use futures_util::StreamExt;
 use keys::Keys;
 use parking_lot::Mutex;
@@ -305,6 +305,7 @@ impl Cluster {
                             &item.channel,
                             &Frame::from(item.frame),
                             except.as_deref(),
+                            Handoff::Write,
                         );
                     }
                 }
@@ -337,7 +338,12 @@ impl Cluster {
 
     /// Sends `frame` to this node's subscribers of `channel` and to every other node's.
     fn announce(&self, app: &App, channel: &str, frame: String, except: Option<&str>) {
-        app.deliver_local(channel, &Frame::from(frame.as_str()), except);
+        app.deliver_local(
+            channel,
+            &Frame::from(frame.as_str()),
+            except,
+            Handoff::Write,
+        );
         self.deliver(
             &app.config.app_id,
             vec![Delivery {

@@ -15,6 +15,7 @@ use crate::app::App;
 use crate::channels::presence::{snapshot_of, MemberData};
 use crate::channels::Departure;
 use crate::protocol::frames;
+use crate::ws::connection::Handoff;
 use redis::{RedisResult, Script};
 use serde_json::Value;
 use std::sync::{Arc, LazyLock};
@@ -241,7 +242,7 @@ impl Cluster {
                 self.resync_needed
                     .store(true, std::sync::atomic::Ordering::Release);
                 if first_here {
-                    app.deliver_local(channel, &added().into(), Some(socket_id));
+                    app.deliver_local(channel, &added().into(), Some(socket_id), Handoff::Write);
                 }
                 app.channels.presence_snapshot(channel)
             }
@@ -269,7 +270,7 @@ impl Cluster {
                         .resync_needed
                         .store(true, std::sync::atomic::Ordering::Release);
                     if departure.last {
-                        app.deliver_local(&channel, &removed().into(), None);
+                        app.deliver_local(&channel, &removed().into(), None, Handoff::Write);
                     }
                 }
             }

@@ -37,6 +37,16 @@ pub fn new_socket_id() -> SocketId {
     format!("{a}.{b}").into()
 }
 
+/// Who writes a frame that a sender hands to a socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handoff {
+    /// The sender, at once, when nothing is queued before it: engine threads publishing.
+    Write,
+    /// The socket's task, on an engine thread: for a PHP thread publishing in-process, which
+    /// should spend a queue push per socket on it, not a system call.
+    Queue,
+}
+
 /// Frames waiting to be written, and who may write them.
 struct SendQueue {
     frames: VecDeque<Frame>,
@@ -122,12 +132,20 @@ impl Connection {
     /// Writes or queues a frame; returns whether it was taken. A full queue closes the
     /// socket (4100).
     pub fn send(&self, frame: Frame) -> bool {
+        self.hand_over(frame, Handoff::Write)
+    }
+
+    /// Hands a frame to the socket, written by whom `handoff` says; returns whether it was
+    /// taken. A full queue closes the socket (4100).
+    pub fn hand_over(&self, frame: Frame, handoff: Handoff) -> bool {
         let mut queue = self.queue.lock();
         if !queue.open {
             return false;
         }
         let attempt = match &queue.direct {
-            Some(socket) if queue.frames.is_empty() => Some(socket.try_write(frame.wire())),
+            Some(socket) if handoff == Handoff::Write && queue.frames.is_empty() => {
+                Some(socket.try_write(frame.wire()))
+            }
             _ => None,
         };
         if let Some(attempt) = attempt {
