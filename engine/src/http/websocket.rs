@@ -4,7 +4,6 @@ use super::response;
 use crate::app::App;
 use crate::state::ServerState;
 use crate::ws;
-use crate::ws::connection::new_socket_id;
 use crate::ws::transport::{Transport, WriteSide};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -103,40 +102,20 @@ async fn serve_upgraded(
     client: IpAddr,
     state: Arc<ServerState>,
 ) {
-    let socket_id = new_socket_id();
-    let capacity = state.send_queue_size;
-    // Every frame a socket task writes itself can be reported; direct writes cannot.
-    let direct_writes = !state.config.report_sent_messages;
     match upgraded.downcast::<TokioIo<TcpStream>>() {
         Ok(Parts { io, read_buf, .. }) => {
             // Copied and let go: `read_buf` shares the HTTP server's whole read buffer.
             let already_read = read_buf.to_vec();
             drop(read_buf);
             let (read, write) = io.into_inner().into_split();
-            let transport = Transport::new(
-                read,
-                already_read,
-                WriteSide::Tcp(write),
-                config,
-                socket_id,
-                capacity,
-                direct_writes,
-            )
-            .await;
+            let write = WriteSide::Tcp(write);
+            let transport = Transport::new(read, already_read, write, config, &state).await;
             ws::serve(transport, app, origin, client, state).await;
         }
         Err(upgraded) => {
             let (read, write) = tokio::io::split(TokioIo::new(upgraded));
-            let transport = Transport::new(
-                read,
-                Vec::new(),
-                WriteSide::Stream(Box::new(write)),
-                config,
-                socket_id,
-                capacity,
-                direct_writes,
-            )
-            .await;
+            let write = WriteSide::Stream(Box::new(write));
+            let transport = Transport::new(read, Vec::new(), write, config, &state).await;
             ws::serve(transport, app, origin, client, state).await;
         }
     }

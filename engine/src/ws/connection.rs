@@ -158,9 +158,6 @@ impl Connection {
                     return false;
                 }
             }
-            queue.frames.push_back(frame);
-            queue.wake();
-            return true;
         }
         if queue.frames.len() >= self.capacity {
             drop(queue);

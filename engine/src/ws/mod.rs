@@ -91,7 +91,10 @@ async fn reject<R>(mut transport: Transport<R>, error: PusherError)
 where
     R: AsyncRead + Unpin,
 {
-    if transport.send(Frame::from(frames::error(&error))) {
+    if transport
+        .connection()
+        .send(Frame::from(frames::error(&error)))
+    {
         transport.close(error.code(), &error.message()).await;
     }
     transport.connection().finish();
@@ -573,7 +576,7 @@ where
     }
 
     fn send(&self, frame: Frame) -> Result<(), Gone> {
-        self.transport.send(frame).then_some(()).ok_or(Gone)
+        self.connection.send(frame).then_some(()).ok_or(Gone)
     }
 
     fn report(&self, event: impl FnOnce(String, String) -> EngineEvent) {

@@ -6,7 +6,8 @@
 //! reads from and which are moved into the queue from there. tungstenite therefore never
 //! holds a half-written frame, and other tasks can write to a plain TCP socket directly.
 
-use super::connection::{Connection, Frame, SocketId};
+use super::connection::{new_socket_id, Connection, Frame};
+use crate::state::ServerState;
 use futures_util::{SinkExt, StreamExt};
 use std::io;
 use std::pin::Pin;
@@ -84,17 +85,17 @@ pub struct Transport<R> {
 }
 
 impl<R: AsyncRead + Unpin> Transport<R> {
-    /// Takes over an upgraded socket. `already_read` is what the HTTP server read past the
-    /// handshake. Senders write to a TCP socket directly when `direct_writes` allows it.
+    /// Takes over an upgraded socket of a server in `state`. `already_read` is what the HTTP
+    /// server read past the handshake. Senders write to a TCP socket directly unless every
+    /// written frame must be reported, which only the socket task can do.
     pub async fn new(
         read: R,
         already_read: Vec<u8>,
         write: WriteSide,
         config: WebSocketConfig,
-        socket_id: SocketId,
-        queue_capacity: usize,
-        direct_writes: bool,
+        state: &ServerState,
     ) -> Transport<R> {
+        let direct_writes = !state.config.report_sent_messages;
         let (direct, writer) = match write {
             WriteSide::Tcp(half) if direct_writes => (Some(half), None),
             WriteSide::Tcp(half) => (None, Some(Box::new(half) as StreamWrite)),
@@ -113,7 +114,7 @@ impl<R: AsyncRead + Unpin> Transport<R> {
         .await;
         Transport {
             ws,
-            connection: Connection::new(socket_id, queue_capacity, direct),
+            connection: Connection::new(new_socket_id(), state.send_queue_size, direct),
             writer,
         }
     }
@@ -132,11 +133,6 @@ impl<R: AsyncRead + Unpin> Transport<R> {
         }
         self.queue_written();
         message
-    }
-
-    /// Queues a text frame; `false` when the socket no longer takes frames.
-    pub fn send(&self, frame: Frame) -> bool {
-        self.connection.send(frame)
     }
 
     /// Queues a control frame (a ping) encoded by tungstenite.
