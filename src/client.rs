@@ -9,17 +9,15 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
-use reverb_engine::client::tls::Verification;
-use reverb_engine::client::{BatchEvent, ClientConfig, ClientError};
+use reverb_engine::{BatchEvent, ClientConfig, ClientError};
 use serde_json::Value;
-use std::time::Duration;
 
 /// Publishes to, and queries, any Pusher-compatible server over keep-alive HTTP.
 #[php_class]
 #[php(name = "ReverbRs\\Client")]
 #[php(flags = ClassFlags::Final)]
 pub struct Client {
-    client: reverb_engine::client::Client,
+    client: reverb_engine::Client,
 }
 
 /// Turns a failed request into `ReverbRs\ApiException`.
@@ -46,63 +44,6 @@ fn string_list(value: &Value, what: &str) -> PhpResult<Vec<String>> {
     }
 }
 
-fn options(config: &Value) -> Result<ClientConfig, String> {
-    let text = |key: &str| -> Result<Option<String>, String> {
-        match config.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(_) => Err(format!("{key} must be a string")),
-        }
-    };
-    let required = |key: &str| {
-        text(key)?
-            .filter(|value| !value.is_empty())
-            .ok_or_else(|| format!("{key} is required"))
-    };
-    let scheme = text("scheme")?.unwrap_or_else(|| "http".into());
-    if scheme != "http" && scheme != "https" {
-        return Err(format!(
-            "scheme must be \"http\" or \"https\", got \"{scheme}\""
-        ));
-    }
-    let default_port = if scheme == "https" { 443 } else { 80 };
-    let port = match text("port")? {
-        None => default_port,
-        Some(port) => port
-            .parse::<u16>()
-            .map_err(|_| format!("port must be an integer between 1 and 65535, got {port}"))?,
-    };
-    let timeout = match config.get("timeout") {
-        None | Some(Value::Null) => 5.0,
-        Some(value) => value
-            .as_f64()
-            .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
-            .filter(|t| *t > 0.0)
-            .ok_or("timeout must be a number of seconds greater than 0")?,
-    };
-    let path = text("path")?.unwrap_or_default();
-    let verify = match config.get("verify") {
-        None | Some(Value::Null) | Some(Value::Bool(true)) => Verification::WebPki,
-        Some(Value::Bool(false)) => Verification::Disabled,
-        Some(Value::String(ca_file)) if !ca_file.is_empty() => {
-            Verification::CaFile(ca_file.clone())
-        }
-        Some(_) => return Err("verify must be true, false, or the path of a CA file".into()),
-    };
-    Ok(ClientConfig {
-        key: required("key")?,
-        secret: required("secret")?,
-        app_id: required("app_id")?,
-        host: text("host")?.unwrap_or_else(|| "127.0.0.1".into()),
-        port,
-        scheme,
-        path: path.trim_end_matches('/').to_string(),
-        timeout: Duration::from_secs_f64(timeout),
-        verify,
-    })
-}
-
 #[php_impl]
 impl Client {
     /// Options: `key`, `secret`, `app_id` (required), `host` (127.0.0.1), `port` (80/443),
@@ -110,8 +51,8 @@ impl Client {
     /// `verify` for https (true: Mozilla's roots; a path: that CA file; false: no checks).
     /// Throws `ReverbRs\ConfigException` naming a bad option.
     pub fn __construct(options: &ZendHashTable) -> PhpResult<Self> {
-        let config = self::options(&array_to_json(options)).map_err(config_error)?;
-        let client = reverb_engine::client::Client::new(config)
+        let config = ClientConfig::from_value(&array_to_json(options)).map_err(config_error)?;
+        let client = reverb_engine::Client::new(config)
             .map_err(|error| config_error(format!("verify: {}", error.message)))?;
         Ok(Client { client })
     }

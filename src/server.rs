@@ -13,8 +13,7 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
-use reverb_engine::census::Filter;
-use reverb_engine::{Config, WaitOutcome};
+use reverb_engine::{Config, HostError, WaitOutcome};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +24,14 @@ use std::time::Duration;
 pub struct Server {
     config: Config,
     engine: Option<Arc<reverb_engine::Server>>,
+}
+
+/// Turns an engine answer about an app into PHP's value or `ReverbRs\\ServerException`.
+fn answer<T: serde::Serialize>(result: Result<T, HostError>) -> PhpResult<ZBox<ZendHashTable>> {
+    let value = result.map_err(|e| server_error(e.to_string()))?;
+    Ok(json_to_array(
+        &serde_json::to_value(value).unwrap_or_default(),
+    ))
 }
 
 impl Server {
@@ -130,60 +137,27 @@ impl Server {
         appId: String,
         prefix: Option<String>,
     ) -> PhpResult<ZBox<ZendHashTable>> {
-        let app = self
-            .engine()?
-            .app(&appId)
-            .map_err(|e| server_error(e.to_string()))?;
-        let filter = prefix.map_or(Filter::All, Filter::Prefix);
-        let channels: serde_json::Map<String, serde_json::Value> = app
-            .local_census(&filter)
-            .channels
-            .into_iter()
-            .map(|(name, count)| {
-                let mut entry = serde_json::json!({"subscription_count": count.subscription_count});
-                if let Some(users) = count.user_count(&name) {
-                    entry["user_count"] = users.into();
-                }
-                (name, entry)
-            })
-            .collect();
-        Ok(json_to_array(&serde_json::Value::Object(channels)))
+        answer(self.engine()?.channels(&appId, prefix.as_deref()))
     }
 
     /// One channel: `occupied`, `subscription_count`, `user_count` (presence) and `cache`
     /// (`['frame' => last event, 'ttl_seconds' => n]`, cache channels only).
     pub fn channel(&self, appId: String, name: String) -> PhpResult<ZBox<ZendHashTable>> {
-        let app = self
-            .engine()?
-            .app(&appId)
-            .map_err(|e| server_error(e.to_string()))?;
-        Ok(json_to_array(
-            &serde_json::to_value(app.channel(&name)).unwrap_or_default(),
-        ))
+        answer(self.engine()?.channel(&appId, &name))
     }
 
     /// The user ids on a presence channel (`[]` when nobody is subscribed).
     pub fn users(&self, appId: String, channel: String) -> PhpResult<ZBox<ZendHashTable>> {
-        let app = self
-            .engine()?
-            .app(&appId)
-            .map_err(|e| server_error(e.to_string()))?;
-        let users = match app.presence_users(&channel) {
-            Ok(users) => users,
-            Err(reverb_engine::app::UsersError::NotFound) => Vec::new(),
-            Err(error) => return Err(server_error(format!("{channel}: {error}"))),
-        };
-        Ok(json_to_array(&serde_json::Value::Array(users)))
+        answer(self.engine()?.users(&appId, &channel))
     }
 
     /// Closes every socket of a user (signed in, or joined to a presence channel as them).
     /// Returns how many sockets were closed.
     pub fn terminate_user(&self, appId: String, userId: String) -> PhpResult<i64> {
-        let app = self
-            .engine()?
-            .app(&appId)
-            .map_err(|e| server_error(e.to_string()))?;
-        Ok(app.terminate_user(&userId) as i64)
+        self.engine()?
+            .terminate_user(&appId, &userId)
+            .map(|closed| closed as i64)
+            .map_err(|e| server_error(e.to_string()))
     }
 
     /// Counters per app id: connections, channels, messages_in, messages_out.

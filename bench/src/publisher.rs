@@ -3,7 +3,7 @@
 //! a new connection for the next request, and the reconnects are counted.
 
 use httparse::Status;
-use reverb_engine::auth::sign_request;
+use reverb_engine::sign_request;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -1,26 +1,25 @@
-//! The runtime state of each configured app: its channels, its sockets and its counters.
+//! The runtime state of one configured app: its channels, its sockets and its counters.
 
 use crate::census::{Census, Filter};
-use crate::channels::presence::MemberData;
-use crate::channels::{name, ChannelRegistry, Subscribed, Unsubscribed};
+use crate::channels::presence::{self, MemberData};
+use crate::channels::{name, ChannelRegistry, Departure, Subscribed, Unsubscribed};
 use crate::config::AppConfig;
+use crate::peers::{Joined, Left, Peers, ScalingStatus};
 use crate::protocol::{frames, PusherError};
-use crate::scaling::wire::Delivery;
-use crate::scaling::{Cluster, ScalingStatus};
+use crate::socket::{Connection, Frame};
 use crate::users::Users;
-use crate::ws::connection::{Connection, Frame, Handoff};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// One app while the server runs.
 ///
-/// Everything that other nodes of a cluster must see goes through here: with scaling on,
-/// publishes, client events, presence changes and terminations are handed to the
-/// [`Cluster`] after this node has served its own sockets.
+/// Everything that other nodes of a cluster must see goes through here: publishes, client
+/// events, presence changes and terminations are handed to the app's [`Peers`] after this
+/// node has served its own sockets.
 pub struct App {
     /// The app's configuration.
     pub config: AppConfig,
@@ -28,7 +27,7 @@ pub struct App {
     pub channels: ChannelRegistry,
     /// The app's signed-in users.
     pub users: Users,
-    cluster: Option<Arc<Cluster>>,
+    peers: Arc<dyn Peers>,
     connections: AtomicUsize,
     messages_in: AtomicU64,
     messages_out: AtomicU64,
@@ -48,6 +47,16 @@ pub struct AppStats {
     /// The cluster as this node sees it, when scaling is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scaling: Option<ScalingStatus>,
+}
+
+/// One occupied channel in a listing: its sockets and, on presence channels, its users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelSummary {
+    /// Sockets subscribed.
+    pub subscription_count: usize,
+    /// Distinct users, on presence channels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_count: Option<usize>,
 }
 
 /// One channel's state: whether it is occupied, its counts, its cached event.
@@ -96,11 +105,12 @@ impl Drop for ConnectionSlot {
 }
 
 impl App {
-    fn new(config: AppConfig, cluster: Option<Arc<Cluster>>) -> App {
+    /// The state of the app configured by `config`, sharing its work with `peers`.
+    pub fn new(config: AppConfig, peers: Arc<dyn Peers>) -> App {
         App {
-            channels: ChannelRegistry::new(config.cache_ttl, cluster.is_none()),
+            channels: ChannelRegistry::new(config.cache_ttl, !peers.shares_presence()),
             users: Users::default(),
-            cluster,
+            peers,
             connections: AtomicUsize::new(0),
             messages_in: AtomicU64::new(0),
             messages_out: AtomicU64::new(0),
@@ -120,70 +130,63 @@ impl App {
     }
 
     /// Publishes an event to channels, on every node of a cluster; returns how many of this
-    /// node's sockets took it. `handoff` says who writes to this node's sockets.
+    /// node's sockets took it.
     pub fn publish(
         &self,
         channels: &[String],
         event: &str,
         data: &str,
         except: Option<&str>,
-        handoff: Handoff,
     ) -> usize {
-        let mut deliveries = Vec::new();
-        let delivered = channels
+        let published: Vec<(&str, Frame)> = channels
             .iter()
             .map(|channel| {
                 let frame = Frame::from(frames::channel_event(event, channel, data));
-                let delivered = self.deliver_local(channel, &frame, except, handoff);
-                if let Some(cluster) = &self.cluster {
-                    if name::is_cached(channel) {
-                        let ttl = self.config.cache_ttl;
-                        cluster.store_cached(&self.config.app_id, channel, &frame, ttl);
-                    }
-                    deliveries.push(Delivery {
-                        channel: channel.clone(),
-                        frame: frame.as_str().to_string(),
-                    });
+                (channel.as_str(), frame)
+            })
+            .collect();
+        let delivered = published
+            .iter()
+            .map(|(channel, frame)| {
+                let delivered = self.deliver_local(channel, frame, except);
+                if name::is_cached(channel) {
+                    let ttl = self.config.cache_ttl;
+                    self.peers
+                        .store_cached(&self.config.app_id, channel, frame, ttl);
                 }
                 delivered
             })
             .sum();
-        if let Some(cluster) = &self.cluster {
-            cluster.deliver(&self.config.app_id, deliveries, except);
-        }
+        self.peers.deliver(&self.config.app_id, &published, except);
         delivered
     }
 
     /// Relays a client event to the channel's other subscribers, on every node of a cluster;
     /// returns how many of this node's sockets got it.
     pub fn relay(&self, channel: &str, frame: Frame, sender: &str) -> usize {
-        let delivered = self.deliver_local(channel, &frame, Some(sender), Handoff::Write);
-        if let Some(cluster) = &self.cluster {
-            let item = Delivery {
-                channel: channel.to_string(),
-                frame: frame.as_str().to_string(),
-            };
-            cluster.deliver(&self.config.app_id, vec![item], Some(sender));
-        }
+        let delivered = self.deliver_local(channel, &frame, Some(sender));
+        self.peers
+            .deliver(&self.config.app_id, &[(channel, frame)], Some(sender));
         delivered
+    }
+
+    /// Sends `frame` to this node's subscribers of `channel` and to every other node's.
+    fn announce(&self, channel: &str, frame: Frame, except: Option<&str>) {
+        self.deliver_local(channel, &frame, except);
+        self.peers
+            .deliver(&self.config.app_id, &[(channel, frame)], except);
     }
 
     /// Hands `frame` to this node's subscribers of `channel` except `except`, keeping it as
     /// a cache channel's last event; returns how many took it.
-    pub fn deliver_local(
-        &self,
-        channel: &str,
-        frame: &Frame,
-        except: Option<&str>,
-        handoff: Handoff,
-    ) -> usize {
-        let delivered = self.channels.publish(channel, frame, except, handoff);
+    pub fn deliver_local(&self, channel: &str, frame: &Frame, except: Option<&str>) -> usize {
+        let delivered = self.channels.publish(channel, frame, except);
         self.count_sent(delivered);
         delivered
     }
 
-    /// Subscribes a socket to a channel (as `member` on presence channels). In a cluster,
-    /// presence members are counted across nodes and the payload lists all of them.
+    /// Subscribes a socket to a channel (as `member` on presence channels). When the peers
+    /// share presence, members are counted across nodes and the payload lists all of them.
     pub async fn subscribe(
         self: &Arc<Self>,
         name: &str,
@@ -193,38 +196,65 @@ impl App {
         let mut outcome =
             self.channels
                 .subscribe(name, connection, member, self.config.max_presence_members)?;
-        if let (Some(cluster), Some(member)) = (&self.cluster, member) {
-            if let Some(replaced) = outcome.replaced.take() {
-                cluster.leave(self.clone(), name.to_string(), replaced);
-            }
-            let socket_id = connection.socket_id();
-            // Boxed: every socket task would otherwise hold room for a Redis round trip.
-            let joined =
-                Box::pin(cluster.join(self, name, member, outcome.member_joined, socket_id));
-            outcome.payload = joined.await;
+        let Some(member) = member.filter(|_| self.peers.shares_presence()) else {
+            return Ok(outcome);
+        };
+        if let Some(replaced) = outcome.replaced.take() {
+            self.count_departure(name, replaced);
         }
+        let socket_id = connection.socket_id();
+        let added = || Frame::from(frames::member_added(name, &member.channel_data));
+        outcome.payload = match self.peers.join(&self.config.app_id, name, member).await {
+            Joined::Counted { first, members } => {
+                if first {
+                    self.announce(name, added(), Some(socket_id));
+                }
+                presence::snapshot_from_channel_data(&members)
+            }
+            Joined::Uncounted => {
+                if outcome.member_joined {
+                    self.deliver_local(name, &added(), Some(socket_id));
+                }
+                self.channels.presence_snapshot(name)
+            }
+        };
         Ok(outcome)
     }
 
     /// Takes a socket out of a channel; `None` when it was not subscribed.
     pub fn unsubscribe(self: &Arc<Self>, name: &str, socket_id: &str) -> Option<Unsubscribed> {
         let outcome = self.channels.unsubscribe(name, socket_id)?;
-        if let (Some(cluster), Some(departure)) = (&self.cluster, &outcome.departure) {
-            cluster.leave(self.clone(), name.to_string(), departure.clone());
+        if let (true, Some(departure)) = (self.peers.shares_presence(), &outcome.departure) {
+            self.count_departure(name, departure.clone());
         }
         Some(outcome)
     }
 
-    /// The last event of a cache channel and how long it stays cached: this node's, or in a
-    /// cluster the one Redis keeps when this node did not see it.
-    pub async fn cached_event(&self, name: &str) -> Option<(Frame, Duration)> {
-        match (self.channels.cached_event(name), &self.cluster) {
-            (Some(cached), _) => Some(cached),
-            (None, Some(cluster)) => {
-                // Boxed, like the presence join in `subscribe`.
-                Box::pin(cluster.cached_event(&self.config.app_id, name)).await
+    /// Uncounts a presence socket that left `channel` with the peers, off the socket's task,
+    /// and announces the user's departure when it was their last socket anywhere.
+    fn count_departure(self: &Arc<Self>, channel: &str, departure: Departure) {
+        let app = self.clone();
+        let channel = channel.to_string();
+        tokio::spawn(async move {
+            let removed = || Frame::from(frames::member_removed(&channel, &departure.user_id));
+            let app_id = &app.config.app_id;
+            match app.peers.leave(app_id, &channel, &departure.key).await {
+                Left::Counted { last: true } => app.announce(&channel, removed(), None),
+                Left::Counted { last: false } => {}
+                Left::Uncounted if departure.last => {
+                    app.deliver_local(&channel, &removed(), None);
+                }
+                Left::Uncounted => {}
             }
-            (None, None) => None,
+        });
+    }
+
+    /// The last event of a cache channel and how long it stays cached: this node's, or the
+    /// one the peers keep when this node did not see it.
+    pub async fn cached_event(&self, name: &str) -> Option<(Frame, Duration)> {
+        match self.channels.cached_event(name) {
+            Some(cached) => Some(cached),
+            None => self.peers.cached_event(&self.config.app_id, name).await,
         }
     }
 
@@ -236,19 +266,31 @@ impl App {
         }
     }
 
-    /// The channels that `filter` covers and the sockets, of the whole cluster when scaling
-    /// is on.
+    /// The channels that `filter` covers and the sockets, of the whole cluster.
     pub async fn census(&self, filter: Filter) -> Census {
         let mut census = self.local_census(&filter);
-        if let Some(cluster) = &self.cluster {
-            for other in cluster.ask(&self.config.app_id, filter).await {
-                census.merge(other);
-            }
+        for other in self.peers.ask(&self.config.app_id, filter).await {
+            census.merge(other);
         }
         census
     }
 
-    /// One channel on this node, as PHP reports it.
+    /// This node's occupied channels that `filter` covers, as the host lists them.
+    pub fn channel_summaries(&self, filter: &Filter) -> BTreeMap<String, ChannelSummary> {
+        self.local_census(filter)
+            .channels
+            .into_iter()
+            .map(|(name, count)| {
+                let summary = ChannelSummary {
+                    subscription_count: count.subscription_count,
+                    user_count: count.user_count(&name),
+                };
+                (name, summary)
+            })
+            .collect()
+    }
+
+    /// One channel on this node, as the host reports it.
     pub fn channel(&self, name: &str) -> ChannelState {
         let mut census = self.local_census(&Filter::Channel(name.to_string()));
         let count = census.channels.remove(name);
@@ -283,15 +325,13 @@ impl App {
     /// joined a presence channel as that user, on every node of a cluster. Returns how many
     /// of this node's sockets were closed.
     pub fn terminate_user(&self, user_id: &str) -> usize {
-        if let Some(cluster) = &self.cluster {
-            cluster.terminate(&self.config.app_id, user_id);
-        }
+        self.peers.terminate(&self.config.app_id, user_id);
         self.terminate_local(user_id)
     }
 
     /// Closes this node's sockets of `user_id`; returns how many.
     pub fn terminate_local(&self, user_id: &str) -> usize {
-        let mut sockets: HashMap<String, std::sync::Arc<Connection>> = HashMap::new();
+        let mut sockets: HashMap<String, Arc<Connection>> = HashMap::new();
         for connection in self
             .users
             .sockets_of(user_id)
@@ -324,48 +364,7 @@ impl App {
             channels: self.channels.len(),
             messages_in: self.messages_in.load(Ordering::Relaxed),
             messages_out: self.messages_out.load(Ordering::Relaxed),
-            scaling: self.cluster.as_ref().map(|cluster| cluster.status()),
+            scaling: self.peers.status(),
         }
-    }
-}
-
-/// Every app of the server, found by key (WebSocket) or by id (HTTP API, PHP).
-pub struct Apps {
-    by_key: HashMap<String, Arc<App>>,
-    by_id: HashMap<String, Arc<App>>,
-}
-
-impl Apps {
-    /// Builds the runtime state for the configured apps, members of `cluster` when scaling.
-    pub fn new(configs: &[AppConfig], cluster: Option<&Arc<Cluster>>) -> Apps {
-        let apps: Vec<Arc<App>> = configs
-            .iter()
-            .map(|config| Arc::new(App::new(config.clone(), cluster.cloned())))
-            .collect();
-        Apps {
-            by_key: apps
-                .iter()
-                .map(|a| (a.config.key.clone(), a.clone()))
-                .collect(),
-            by_id: apps
-                .iter()
-                .map(|a| (a.config.app_id.clone(), a.clone()))
-                .collect(),
-        }
-    }
-
-    /// The app with this public key.
-    pub fn by_key(&self, key: &str) -> Option<&Arc<App>> {
-        self.by_key.get(key)
-    }
-
-    /// The app with this id.
-    pub fn by_id(&self, id: &str) -> Option<&Arc<App>> {
-        self.by_id.get(id)
-    }
-
-    /// Every app.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<App>> {
-        self.by_id.values()
     }
 }

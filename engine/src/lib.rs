@@ -1,41 +1,52 @@
 //! reverb-engine: a Pusher protocol v7 WebSocket server, built to run inside a host process
 //! (the PHP extension `reverb_rs`) without any PHP in it.
 //!
-//! A map of the crate:
+//! The host sees a small API: [`Server`] (start with a [`Config`], publish, query channels
+//! and users, terminate users, read stats, wait for and drain [`EngineEvent`]s, stop) and
+//! [`Client`], a Pusher HTTP API client for processes that do not host the server. The rest
+//! is the crate's own, in floors where each module imports only from its floor or below:
 //!
-//! - [`config`]: the typed configuration, read from the shape of Laravel's `config('reverb')`.
-//! - [`server`]: [`Server::start`] binds, runs the runtime on its own thread, and stops.
-//! - [`http`]: the one listener: WebSocket upgrades on `/app/{key}`, the Pusher HTTP API
-//!   under `/apps/{id}`, and `/up`.
-//! - [`tls`]: `wss://` and `https://` with rustls.
-//! - [`auth`]: HMAC signatures for channels, user sign-in and HTTP API requests.
-//! - [`users`]: signed-in users and watchlists.
-//! - [`ws`]: one task per socket: read loop, bounded send queue, pings, close codes.
-//! - [`protocol`]: client messages, server frames and Pusher error codes.
-//! - [`channels`]: each app's channels and their subscribers; fan-out.
-//! - [`app`]: each app's runtime state and counters.
-//! - [`census`]: counts of channels and sockets, one node's or a cluster's.
-//! - [`scaling`]: several servers sharing events and presence through Redis.
-//! - [`client`]: a Pusher HTTP API client, for PHP processes that do not host the server.
-//! - [`events`]: what the engine reports to its host, through a bounded queue and an eventfd.
-//! - [`state`]: what every task of a running server shares.
+//! 1. **Sockets and the protocol.** [`socket`]: the handle every layer uses to reach one
+//!    socket (its bounded send queue, direct writes, the frame encoded once); [`protocol`]:
+//!    client messages, server frames and Pusher error codes; [`auth`]: HMAC signatures for
+//!    channels, user sign-in and HTTP API requests; [`config`]: the typed configuration, read
+//!    from the shape of Laravel's `config('reverb')`; [`events`]: what the engine reports to
+//!    its host, through a bounded queue and an eventfd.
+//! 2. **Each app's state.** [`channels`]: channels, presence members, the cache, fan-out;
+//!    [`users`]: signed-in users and watchlists; [`census`]: counts of channels and sockets,
+//!    one node's or a cluster's; [`app`]: one app's state and counters; [`apps`]: the set.
+//! 3. **The seams to the outside.** [`peers`]: what an app tells the other nodes of a
+//!    cluster and what they hand back, as traits; [`scaling`]: those traits over Redis
+//!    pub/sub; [`tls`]: `wss://` and `https://` with rustls; [`client`]: the HTTP API client.
+//! 4. **Serving.** [`state`]: what every task of a running server shares; [`ws`]: one task
+//!    per socket and a handler per Pusher message family; [`http`]: the one listener
+//!    (WebSocket upgrades on `/app/{key}`, the HTTP API under `/apps/{id}`, `/up`).
+//! 5. **The host API.** [`server`]: start, stop, and everything the host calls.
 
-pub mod app;
-pub mod auth;
-pub mod census;
-pub mod channels;
-pub mod client;
-pub mod config;
-pub mod events;
-pub mod http;
-pub mod protocol;
-pub mod scaling;
-pub mod server;
-pub mod state;
-pub mod tls;
-pub mod users;
-pub mod ws;
+pub(crate) mod app;
+pub(crate) mod apps;
+pub(crate) mod auth;
+pub(crate) mod census;
+pub(crate) mod channels;
+pub(crate) mod client;
+pub(crate) mod config;
+pub(crate) mod events;
+pub(crate) mod http;
+pub(crate) mod peers;
+pub(crate) mod protocol;
+pub(crate) mod scaling;
+pub(crate) mod server;
+pub(crate) mod socket;
+pub(crate) mod state;
+pub(crate) mod tls;
+pub(crate) mod users;
+pub(crate) mod ws;
 
+pub use app::{AppStats, CachedEvent, ChannelState, ChannelSummary};
+pub use auth::sign_request;
+pub use client::tls::Verification;
+pub use client::{BatchEvent, Client, ClientConfig, ClientError};
 pub use config::{Config, ConfigError};
 pub use events::{EngineEvent, WaitOutcome};
-pub use server::{Server, StartError, UnknownApp};
+pub use peers::ScalingStatus;
+pub use server::{HostError, Server, StartError};

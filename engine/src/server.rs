@@ -6,13 +6,16 @@
 //! is idempotent, bounded by a grace period, and does nothing but forget the runtime in a
 //! forked child, where the runtime's threads do not exist.
 
-use crate::app::{App, AppStats};
+use crate::app::{App, AppStats, ChannelState, ChannelSummary, UsersError};
+use crate::census::Filter;
 use crate::config::Config;
 use crate::events::{EngineEvent, EventQueue, WaitOutcome};
 use crate::http;
+use crate::peers::{NoPeers, Peers};
+use crate::scaling::{self, Cluster};
 use crate::state::ServerState;
-use crate::ws::connection::Handoff;
 use parking_lot::Mutex;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
@@ -42,10 +45,16 @@ pub enum StartError {
     Runtime(#[from] io::Error),
 }
 
-/// A publish named an app this server does not have.
-#[derive(Debug, thiserror::Error)]
-#[error("no app with id \"{0}\" is configured")]
-pub struct UnknownApp(pub String);
+/// Why the host's call about an app could not be answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    /// The call named an app this server does not have.
+    #[error("no app with id \"{0}\" is configured")]
+    UnknownApp(String),
+    /// Users were asked of a channel that is not a presence channel.
+    #[error("{0}: only presence channels have users")]
+    NotPresence(String),
+}
 
 /// How long sockets get to close when a server is dropped without an explicit stop.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(3);
@@ -85,10 +94,14 @@ impl Server {
         let cluster = config
             .scaling
             .as_ref()
-            .map(crate::scaling::Cluster::new)
+            .map(Cluster::new)
             .transpose()?
             .map(Arc::new);
-        let state = Arc::new(ServerState::new(config, events, tls, cluster));
+        let peers: Arc<dyn Peers> = match &cluster {
+            Some(cluster) => cluster.clone(),
+            None => Arc::new(NoPeers),
+        };
+        let state = Arc::new(ServerState::new(config, events, tls, peers));
         let grace = Arc::new(Mutex::new(DEFAULT_GRACE));
 
         let thread_state = state.clone();
@@ -97,11 +110,12 @@ impl Server {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(workers)
                 .thread_name("reverb-rs-worker")
+                .on_thread_start(crate::socket::mark_engine_thread)
                 .enable_all()
                 .build()?;
             std::thread::Builder::new()
                 .name("reverb-rs".into())
-                .spawn(move || run(runtime, listener, thread_state, thread_grace))
+                .spawn(move || run(runtime, listener, thread_state, cluster, thread_grace))
         })?;
 
         Ok(Server {
@@ -136,17 +150,17 @@ impl Server {
         self.owner_pid
     }
 
-    /// The app with this id: publish to it, query its channels and users, terminate users.
-    pub fn app(&self, app_id: &str) -> Result<&Arc<App>, UnknownApp> {
+    /// The app with this id.
+    fn app(&self, app_id: &str) -> Result<&Arc<App>, HostError> {
         self.state
             .apps
             .by_id(app_id)
-            .ok_or_else(|| UnknownApp(app_id.to_string()))
+            .ok_or_else(|| HostError::UnknownApp(app_id.to_string()))
     }
 
-    /// Publishes an event to channels of an app from the embedding (PHP) thread; returns how
-    /// many of this node's sockets took it. The frames are only queued: the sockets' tasks
-    /// write them on the engine's threads.
+    /// Publishes an event to channels of an app from the host's thread; returns how many of
+    /// this node's sockets took it. The frames are only queued: the sockets' tasks write
+    /// them on the engine's threads.
     pub fn publish(
         &self,
         app_id: &str,
@@ -154,10 +168,46 @@ impl Server {
         event: &str,
         data: &str,
         except_socket_id: Option<&str>,
-    ) -> Result<usize, UnknownApp> {
+    ) -> Result<usize, HostError> {
         Ok(self
             .app(app_id)?
-            .publish(channels, event, data, except_socket_id, Handoff::Queue))
+            .publish(channels, event, data, except_socket_id))
+    }
+
+    /// This node's occupied channels of an app, all or those whose names start with `prefix`.
+    pub fn channels(
+        &self,
+        app_id: &str,
+        prefix: Option<&str>,
+    ) -> Result<BTreeMap<String, ChannelSummary>, HostError> {
+        let filter = prefix.map_or(Filter::All, |prefix| Filter::Prefix(prefix.to_string()));
+        Ok(self.app(app_id)?.channel_summaries(&filter))
+    }
+
+    /// One channel of an app on this node: occupied, its counts, a cache channel's event.
+    pub fn channel(&self, app_id: &str, name: &str) -> Result<ChannelState, HostError> {
+        Ok(self.app(app_id)?.channel(name))
+    }
+
+    /// The user ids on a presence channel of an app on this node (none when nobody is
+    /// subscribed).
+    pub fn users(&self, app_id: &str, channel: &str) -> Result<Vec<Value>, HostError> {
+        match self.app(app_id)?.presence_users(channel) {
+            Ok(users) => Ok(users),
+            Err(UsersError::NotFound) => Ok(Vec::new()),
+            Err(UsersError::NotPresence) => Err(HostError::NotPresence(channel.to_string())),
+        }
+    }
+
+    /// How many of this node's sockets are signed in as a user of an app.
+    pub fn signed_in_sockets(&self, app_id: &str, user_id: &str) -> Result<usize, HostError> {
+        Ok(self.app(app_id)?.users.sockets_of(user_id).len())
+    }
+
+    /// Closes every socket of a user of an app, on every node; returns how many of this
+    /// node's sockets were closed.
+    pub fn terminate_user(&self, app_id: &str, user_id: &str) -> Result<usize, HostError> {
+        Ok(self.app(app_id)?.terminate_user(user_id))
     }
 
     /// Counters per app id.
@@ -221,14 +271,19 @@ fn run(
     runtime: tokio::runtime::Runtime,
     listener: std::net::TcpListener,
     state: Arc<ServerState>,
+    cluster: Option<Arc<Cluster>>,
     grace: Arc<Mutex<Duration>>,
 ) {
+    crate::socket::mark_engine_thread();
     runtime.block_on(async {
         state.tasks.spawn(sweep_caches(state.clone()));
-        if let Some(cluster) = state.cluster.clone() {
-            state
-                .tasks
-                .spawn(crate::scaling::run(cluster, state.clone()));
+        if let Some(cluster) = cluster {
+            let local = scaling::Local {
+                node: state.apps.clone(),
+                events: state.events.clone(),
+                shutdown: state.shutdown.clone(),
+            };
+            state.tasks.spawn(scaling::run(cluster, local));
         }
         match tokio::net::TcpListener::from_std(listener) {
             Ok(listener) => http::serve(listener, state.clone()).await,

@@ -1,9 +1,10 @@
-//! What every task of a running server shares: the apps, the event queue and the stop signal.
+//! What every task of a running server shares: the apps, their peers, the event queue and
+//! the stop signal.
 
-use crate::app::Apps;
+use crate::apps::Apps;
 use crate::config::Config;
 use crate::events::EventQueue;
-use crate::scaling::Cluster;
+use crate::peers::Peers;
 use std::sync::Arc;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -14,13 +15,11 @@ pub struct ServerState {
     /// The configuration the server started with.
     pub config: Config,
     /// The apps and their channels.
-    pub apps: Apps,
-    /// This node's membership of a cluster, when scaling is on.
-    pub cluster: Option<Arc<Cluster>>,
+    pub apps: Arc<Apps>,
+    /// The other nodes of the cluster (nobody without scaling).
+    pub peers: Arc<dyn Peers>,
     /// Events for the host.
     pub events: Arc<EventQueue>,
-    /// How many frames may wait for one socket.
-    pub send_queue_size: usize,
     /// Cancelled when the server stops: sockets close with 4200, the listener stops accepting.
     pub shutdown: CancellationToken,
     /// Every connection task, so a stop can wait for them to finish.
@@ -30,18 +29,16 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    /// Builds the state for `config`, reporting into `events`; `cluster` shares the work
-    /// with other nodes.
+    /// Builds the state for `config`, reporting into `events`, sharing the work with `peers`.
     pub fn new(
         config: Config,
         events: Arc<EventQueue>,
         tls: Option<TlsAcceptor>,
-        cluster: Option<Arc<Cluster>>,
+        peers: Arc<dyn Peers>,
     ) -> ServerState {
         ServerState {
-            apps: Apps::new(&config.apps, cluster.as_ref()),
-            cluster,
-            send_queue_size: config.send_queue_size,
+            apps: Arc::new(Apps::new(&config.apps, &peers)),
+            peers,
             config,
             events,
             shutdown: CancellationToken::new(),

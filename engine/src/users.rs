@@ -3,9 +3,10 @@
 //! A user is online while at least one socket is signed in as them. Sockets that listed the
 //! user in their watchlist get `online`/`offline` watchlist events when that changes.
 
-use crate::protocol::frames;
-use crate::ws::connection::{Connection, Frame, SocketId};
+use crate::protocol::{frames, PusherError};
+use crate::socket::{Connection, Frame, SocketId};
 use dashmap::DashMap;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -13,6 +14,33 @@ use std::sync::Arc;
 pub const MAX_WATCHLIST: usize = 100;
 
 type Sockets = HashMap<SocketId, Arc<Connection>>;
+
+/// Reads a sign-in's `user_data`: a JSON object with a non-empty string `id` and an optional
+/// `watchlist` of user ids.
+pub fn parse_user_data(user_data: &str) -> Result<(String, Vec<String>), PusherError> {
+    let invalid =
+        |detail: &str| PusherError::InvalidMessage(format!("Invalid user_data: {detail}"));
+    let Ok(Value::Object(data)) = serde_json::from_str::<Value>(user_data) else {
+        return Err(invalid("it must be a JSON object"));
+    };
+    let id = match data.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => id.clone(),
+        _ => return Err(invalid("\"id\" must be a non-empty string")),
+    };
+    let watchlist = match data.get("watchlist") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .map(|id| match id {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                _ => Err(invalid("\"watchlist\" must list user ids")),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(invalid("\"watchlist\" must be an array")),
+    };
+    Ok((id, watchlist))
+}
 
 /// The signed-in users of one app.
 #[derive(Default)]

@@ -10,7 +10,6 @@
 mod support;
 
 use hmac::{Hmac, Mac};
-use reverb_engine::census::Filter;
 use reverb_engine::{EngineEvent, Server};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -97,10 +96,8 @@ fn names(list: &[&str]) -> Vec<String> {
 /// The occupied channels of app-1, by name.
 fn occupied_channels(server: &Server) -> Vec<String> {
     server
-        .app("app-1")
+        .channels("app-1", None)
         .unwrap()
-        .local_census(&Filter::All)
-        .channels
         .into_keys()
         .collect()
 }
@@ -174,7 +171,7 @@ async fn assert_next_is_marker(server: &Server, client: &mut Client, channel: &s
 
 /// Asserts that `channel` of app-1 is occupied by `sockets` sockets of `users` users.
 fn assert_presence_counts(server: &Server, channel: &str, sockets: usize, users: usize) {
-    let state = server.app("app-1").unwrap().channel(channel);
+    let state = server.channel("app-1", channel).unwrap();
     assert!(state.occupied, "{channel} is not occupied");
     assert_eq!(state.subscription_count, sockets, "sockets in {channel}");
     assert_eq!(state.user_count, Some(users), "users in {channel}");
@@ -588,14 +585,7 @@ async fn presence_channel_full_rejects_a_new_user_with_4100_but_accepts_another_
     // Nothing was left behind: no member_added, b is neither subscriber nor member.
     assert_next_is_marker(&server, &mut a1, channel, "after-b-rejected").await;
     assert_presence_counts(&server, channel, 1, 1);
-    assert_eq!(
-        server
-            .app("app-1")
-            .unwrap()
-            .presence_users(channel)
-            .unwrap(),
-        vec![json!("a")]
-    );
+    assert_eq!(server.users("app-1", channel).unwrap(), vec![json!("a")]);
     let events = server.drain();
     assert!(
         !events.iter().any(|event| matches!(
@@ -821,12 +811,7 @@ async fn cached_event_is_gone_after_cache_ttl() {
         late.next_json().await,
         json!({"event": "pusher:cache_miss", "channel": "cache-x"})
     );
-    assert!(server
-        .app("app-1")
-        .unwrap()
-        .channel("cache-x")
-        .cache
-        .is_none());
+    assert!(server.channel("app-1", "cache-x").unwrap().cache.is_none());
 }
 
 #[tokio::test]
@@ -1090,12 +1075,7 @@ async fn signin_with_a_bad_signature_gets_4009() {
         .send_json(subscribe_frame("#server-to-user-u1", None, None))
         .await;
     client.expect_error(4009).await;
-    assert!(server
-        .app("app-1")
-        .unwrap()
-        .users
-        .sockets_of("u1")
-        .is_empty());
+    assert_eq!(server.signed_in_sockets("app-1", "u1").unwrap(), 0);
 }
 
 #[tokio::test]
@@ -1143,9 +1123,8 @@ async fn signing_in_as_a_different_user_on_the_same_socket_gets_4009() {
         .send_json(subscribe_frame("#server-to-user-u2", None, None))
         .await;
     client.expect_error(4009).await;
-    let users = &server.app("app-1").unwrap().users;
-    assert_eq!(users.sockets_of("u1").len(), 1);
-    assert!(users.sockets_of("u2").is_empty());
+    assert_eq!(server.signed_in_sockets("app-1", "u1").unwrap(), 1);
+    assert_eq!(server.signed_in_sockets("app-1", "u2").unwrap(), 0);
 }
 
 #[tokio::test]
@@ -1175,7 +1154,7 @@ async fn server_to_user_channel_admits_only_sockets_signed_in_as_that_user() {
         client.expect_error(4009).await;
         client.ping_pong().await;
     }
-    let state = server.app("app-1").unwrap().channel(channel);
+    let state = server.channel("app-1", channel).unwrap();
     assert_eq!(state.subscription_count, 1);
 }
 
@@ -1298,7 +1277,7 @@ async fn watchlist_of_101_ids_gets_4302_after_signin_success_and_signin_still_su
 
     // Signed in all the same.
     client.subscribe("#server-to-user-a").await;
-    assert_eq!(server.app("app-1").unwrap().users.sockets_of("a").len(), 1);
+    assert_eq!(server.signed_in_sockets("app-1", "a").unwrap(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1331,7 +1310,7 @@ async fn terminate_user_closes_the_users_signed_in_and_presence_sockets_with_400
     let (mut bystander, _) = Client::connect(addr, KEY).await;
     bystander.subscribe("news").await;
 
-    let closed = server.app("app-1").unwrap().terminate_user("u1");
+    let closed = server.terminate_user("app-1", "u1").unwrap();
     assert_eq!(closed, 2);
 
     for client in [&mut signed_in, &mut member] {
@@ -1346,9 +1325,8 @@ async fn terminate_user_closes_the_users_signed_in_and_presence_sockets_with_400
     bystander.ping_pong().await;
     stats_until(&server, "app-1", |stats| stats.connections == 2).await;
     assert_presence_counts(&server, channel, 1, 1);
-    let users = &server.app("app-1").unwrap().users;
-    assert!(users.sockets_of("u1").is_empty());
-    assert_eq!(users.sockets_of("u2").len(), 1);
+    assert_eq!(server.signed_in_sockets("app-1", "u1").unwrap(), 0);
+    assert_eq!(server.signed_in_sockets("app-1", "u2").unwrap(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ use api_support::{
     encode_query, frames_until_pong, join_presence, now, raw_exchange, read_responses, sign_in,
     Api, HttpConn, Resp, APP_ID, KEY, SECRET,
 };
-use reverb_engine::client::{BatchEvent, Client as ApiClient, ClientConfig, ClientError};
+use reverb_engine::{BatchEvent, Client as ApiClient, ClientConfig, ClientError};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -415,7 +415,7 @@ async fn trigger_without_auth_signature_is_401() {
     let api = Api::new(server.local_addr());
     let body = br#"{"name":"e","data":"{}","channels":["news"]}"#.to_vec();
     let path = api.path("/events");
-    let signed = reverb_engine::auth::sign_request(KEY, SECRET, "POST", &path, &[], &body, now());
+    let signed = reverb_engine::sign_request(KEY, SECRET, "POST", &path, &[], &body, now());
     let unsigned: Vec<(String, String)> = signed
         .into_iter()
         .filter(|(key, _)| key != "auth_signature")
@@ -1189,7 +1189,7 @@ fn client_config(addr: SocketAddr) -> ClientConfig {
         port: addr.port(),
         path: String::new(),
         timeout: Duration::from_secs(3),
-        verify: reverb_engine::client::tls::Verification::WebPki,
+        verify: reverb_engine::Verification::WebPki,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Cache channels: the last event of each cache channel, kept for a TTL even after the
 //! channel empties, like Pusher does.
 
-use crate::ws::connection::Frame;
+use crate::socket::Frame;
 use dashmap::DashMap;
 use std::time::{Duration, Instant};
 

@@ -15,7 +15,7 @@ pub mod presence;
 
 use crate::census::{ChannelCount, Filter};
 use crate::protocol::{frames, PusherError};
-use crate::ws::connection::{Connection, Frame, Handoff, SocketId};
+use crate::socket::{Connection, Frame, SocketId};
 use cache::EventCache;
 use dashmap::DashMap;
 use presence::{MemberData, Members};
@@ -55,21 +55,20 @@ struct Channel {
 }
 
 impl Channel {
-    /// Hands `frame` to every subscriber except `except`; returns how many took it. With
-    /// [`Handoff::Write`], the first [`DIRECT_WRITES_PER_PUBLISH`] are written at once and the
-    /// rest queued.
-    fn broadcast(&self, frame: &Frame, except: Option<&str>, handoff: Handoff) -> usize {
+    /// Hands `frame` to every subscriber except `except`; returns how many took it. The
+    /// first [`DIRECT_WRITES_PER_PUBLISH`] are sent (written at once where the sender may),
+    /// the rest queued for their sockets' tasks.
+    fn broadcast(&self, frame: &Frame, except: Option<&str>) -> usize {
         self.subscribers
             .iter()
             .filter(|(id, _)| Some(id.as_ref()) != except)
             .enumerate()
             .filter(|(index, (_, subscriber))| {
-                let handoff = if *index < DIRECT_WRITES_PER_PUBLISH {
-                    handoff
+                if *index < DIRECT_WRITES_PER_PUBLISH {
+                    subscriber.connection.send(frame.clone())
                 } else {
-                    Handoff::Queue
-                };
-                subscriber.connection.hand_over(frame.clone(), handoff)
+                    subscriber.connection.enqueue(frame.clone())
+                }
             })
             .count()
     }
@@ -81,7 +80,7 @@ impl Channel {
         let (user_id, last) = self.members.leave(&key)?;
         if last && announce {
             let removed = Frame::from(frames::member_removed(name, &user_id));
-            self.broadcast(&removed, None, Handoff::Write);
+            self.broadcast(&removed, None);
         }
         Some(Departure { key, user_id, last })
     }
@@ -181,7 +180,7 @@ impl ChannelRegistry {
         let member_joined = member.is_some_and(|member| channel.members.join(member));
         if let (true, true, Some(member)) = (member_joined, self.announces_members, member) {
             let added = Frame::from(frames::member_added(name, &member.channel_data));
-            channel.broadcast(&added, None, Handoff::Write);
+            channel.broadcast(&added, None);
         }
         channel.subscribers.insert(
             connection.socket_id().clone(),
@@ -225,19 +224,13 @@ impl ChannelRegistry {
 
     /// Sends `frame` to every subscriber of `name` except `except`, and keeps it as the last
     /// event of cache channels; returns how many subscribers got it.
-    pub fn publish(
-        &self,
-        name: &str,
-        frame: &Frame,
-        except: Option<&str>,
-        handoff: Handoff,
-    ) -> usize {
+    pub fn publish(&self, name: &str, frame: &Frame, except: Option<&str>) -> usize {
         if name::is_cached(name) {
             self.cache.store(name, frame);
         }
         self.channels
             .get(name)
-            .map_or(0, |channel| channel.broadcast(frame, except, handoff))
+            .map_or(0, |channel| channel.broadcast(frame, except))
     }
 
     /// The last event published to a cache channel and how long it stays cached.
@@ -253,11 +246,6 @@ impl ChannelRegistry {
     /// How many channels have subscribers.
     pub fn len(&self) -> usize {
         self.channels.len()
-    }
-
-    /// Whether no channel has subscribers.
-    pub fn is_empty(&self) -> bool {
-        self.channels.is_empty()
     }
 
     /// The `subscription_succeeded` payload of a presence channel from this node's members.

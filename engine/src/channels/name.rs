@@ -70,11 +70,6 @@ impl ChannelKind {
             cached: is_cached(name),
         })
     }
-
-    /// Whether this is a presence channel.
-    pub fn is_presence(&self) -> bool {
-        self.access == Access::Presence
-    }
 }
 
 /// Whether a channel is a presence channel (`presence-`, `presence-cache-`).

@@ -82,6 +82,16 @@ pub fn snapshot_of<'a>(members: impl IntoIterator<Item = (&'a Value, &'a Value)>
     serde_json::json!({"presence": {"count": ids.len(), "ids": ids, "hash": hash}}).to_string()
 }
 
+/// The `subscription_succeeded` payload from the `channel_data` of every member, as a
+/// cluster keeps them.
+pub fn snapshot_from_channel_data(members: &[String]) -> String {
+    let members: Vec<MemberData> = members
+        .iter()
+        .filter_map(|data| MemberData::parse(Some(data), None).ok())
+        .collect();
+    snapshot_of(members.iter().map(|m| (&m.user_id, &m.user_info)))
+}
+
 /// One member and how many of its sockets are subscribed.
 #[derive(Debug, Clone)]
 struct Member {
@@ -105,11 +115,6 @@ impl Members {
     /// How many distinct users are members.
     pub fn len(&self) -> usize {
         self.by_key.len()
-    }
-
-    /// Whether the channel has no members.
-    pub fn is_empty(&self) -> bool {
-        self.by_key.is_empty()
     }
 
     /// Adds a socket of a user; returns whether it is the user's first socket here.
@@ -182,7 +187,7 @@ mod tests {
         assert_eq!(members.leave("1"), Some((json!(1), false)));
         assert_eq!(members.leave("1"), Some((json!(1), true)));
         assert_eq!(members.leave("1"), None);
-        assert!(members.is_empty());
+        assert_eq!(members.len(), 0);
     }
 
     #[test]

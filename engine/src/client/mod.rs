@@ -6,9 +6,11 @@
 //! of one FPM worker, reuse the same connection. A connection the server closed is replaced
 //! transparently. `https` uses rustls.
 //!
+//! - [`config`]: where and as whom requests go, read from the host's options.
 //! - [`http`]: one kept-alive HTTP/1.1 connection.
 //! - [`tls`]: how `https` servers are verified.
 
+mod config;
 mod http;
 pub mod tls;
 
@@ -20,32 +22,10 @@ use rustls::ClientConfig as TlsConfig;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 use tls::Verification;
 
-/// Where and as whom to send requests.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClientConfig {
-    /// The app key.
-    pub key: String,
-    /// The app secret.
-    pub secret: String,
-    /// The app id.
-    pub app_id: String,
-    /// `http` or `https`.
-    pub scheme: String,
-    /// Server host.
-    pub host: String,
-    /// Server port.
-    pub port: u16,
-    /// A path prefix in front of `/apps/...` (a proxy location or Reverb's `path`); it is
-    /// not part of the signed path, as in the official SDKs.
-    pub path: String,
-    /// How long one request may take, connecting included.
-    pub timeout: Duration,
-    /// Which certificates an `https` server may present.
-    pub verify: Verification,
-}
+pub use config::ClientConfig;
 
 /// A request that failed: the HTTP status (`None` when no response arrived) and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -115,8 +115,8 @@ async fn route(request: Request<Incoming>, peer: IpAddr, state: Arc<ServerState>
 /// and says `"redis":"disconnected"`.
 fn health(state: &ServerState) -> Reply {
     let mut body = serde_json::json!({"health": "OK"});
-    if let Some(cluster) = &state.cluster {
-        body["scaling"] = serde_json::to_value(cluster.status()).unwrap_or_default();
+    if let Some(status) = state.peers.status() {
+        body["scaling"] = serde_json::to_value(status).unwrap_or_default();
     }
     response::json(StatusCode::OK, &body)
 }

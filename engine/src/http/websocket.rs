@@ -4,7 +4,7 @@ use super::response;
 use crate::app::App;
 use crate::state::ServerState;
 use crate::ws;
-use crate::ws::transport::{Transport, WriteSide};
+use crate::ws::transport::{SocketSettings, Transport, WriteSide};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -102,6 +102,7 @@ async fn serve_upgraded(
     client: IpAddr,
     state: Arc<ServerState>,
 ) {
+    let settings = SocketSettings::of(&state.config);
     match upgraded.downcast::<TokioIo<TcpStream>>() {
         Ok(Parts { io, read_buf, .. }) => {
             // Copied and let go: `read_buf` shares the HTTP server's whole read buffer.
@@ -109,13 +110,13 @@ async fn serve_upgraded(
             drop(read_buf);
             let (read, write) = io.into_inner().into_split();
             let write = WriteSide::Tcp(write);
-            let transport = Transport::new(read, already_read, write, config, &state).await;
+            let transport = Transport::new(read, already_read, write, config, settings).await;
             ws::serve(transport, app, origin, client, state).await;
         }
         Err(upgraded) => {
             let (read, write) = tokio::io::split(TokioIo::new(upgraded));
             let write = WriteSide::Stream(Box::new(write));
-            let transport = Transport::new(read, Vec::new(), write, config, &state).await;
+            let transport = Transport::new(read, Vec::new(), write, config, settings).await;
             ws::serve(transport, app, origin, client, state).await;
         }
     }

@@ -10,30 +10,34 @@
 //! - [`keys`]: every Redis name, under the configured prefix.
 //! - [`presence`]: presence membership counted across the cluster, changed by Lua scripts.
 //! - [`node`]: heartbeats, removing the members of a node that died, resynchronising.
+//!
+//! The apps reach the cluster as their [`Peers`]; the cluster hands what other nodes send to
+//! this node through [`LocalNode`]. Neither knows the other's types.
 
-pub mod keys;
-pub mod node;
-pub mod presence;
-pub mod wire;
+mod keys;
+mod node;
+mod presence;
+mod wire;
 
-use crate::app::App;
 use crate::census::{Census, Filter};
+use crate::channels::presence::MemberData;
 use crate::config::{RedisServer, ScalingConfig};
-use crate::events::EngineEvent;
-use crate::state::ServerState;
-use crate::ws::connection::{Frame, Handoff};
+use crate::events::{EngineEvent, EventQueue};
+use crate::peers::{Joined, Left, LocalNode, Peers, ScalingStatus};
+use crate::socket::Frame;
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use keys::Keys;
 use parking_lot::Mutex;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, RedisResult};
-use serde::Serialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use wire::{Delivery, Envelope, Message};
 
 /// How many messages wait for Redis before new ones are dropped (and counted).
@@ -74,17 +78,14 @@ enum Outgoing {
     },
 }
 
-/// This node's view of the cluster, as `/up` and `stats()` report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ScalingStatus {
-    /// This node's id.
-    pub node: String,
-    /// `connected` or `disconnected`.
-    pub redis: &'static str,
-    /// Nodes alive in the cluster, this one included, at the last heartbeat.
-    pub nodes: usize,
-    /// Messages for other nodes dropped because Redis was away or too slow.
-    pub dropped_messages: u64,
+/// What the cluster's tasks need of the server they run in.
+pub struct Local {
+    /// This node's apps, which get what the other nodes send.
+    pub node: Arc<dyn LocalNode>,
+    /// Where Redis outages and reconnections are reported.
+    pub events: Arc<EventQueue>,
+    /// Cancelled when the server stops.
+    pub shutdown: CancellationToken,
 }
 
 /// One node's membership in a cluster.
@@ -138,18 +139,13 @@ impl Cluster {
         })
     }
 
-    /// This node's id in the cluster.
-    pub fn node_id(&self) -> &str {
-        &self.node_id
-    }
-
     /// Whether Redis answered last time it was tried.
     pub fn is_connected(&self) -> bool {
         self.redis_state.load(Ordering::Acquire) == CONNECTED
     }
 
     /// The node's view of the cluster right now.
-    pub fn status(&self) -> ScalingStatus {
+    fn current_status(&self) -> ScalingStatus {
         ScalingStatus {
             node: self.node_id.clone(),
             redis: if self.is_connected() {
@@ -163,7 +159,7 @@ impl Cluster {
     }
 
     /// Asks the other nodes to deliver frames to their subscribers, except `except`.
-    pub fn deliver(&self, app: &str, items: Vec<Delivery>, except: Option<&str>) {
+    fn send_deliveries(&self, app: &str, items: Vec<Delivery>, except: Option<&str>) {
         self.send_to_others(Message::Deliver {
             app: app.to_string(),
             items,
@@ -171,25 +167,8 @@ impl Cluster {
         });
     }
 
-    /// Asks the other nodes to close the sockets of a user.
-    pub fn terminate(&self, app: &str, user_id: &str) {
-        self.send_to_others(Message::Terminate {
-            app: app.to_string(),
-            user_id: user_id.to_string(),
-        });
-    }
-
-    /// Keeps a cache channel's last event in Redis for its TTL.
-    pub fn store_cached(&self, app: &str, channel: &str, frame: &Frame, ttl: Duration) {
-        self.enqueue(Outgoing::Cache {
-            key: self.keys.cache(app, channel),
-            frame: frame.as_str().to_string(),
-            ttl,
-        });
-    }
-
     /// A cache channel's last event as Redis keeps it, with the time it stays cached.
-    pub async fn cached_event(&self, app: &str, channel: &str) -> Option<(Frame, Duration)> {
+    async fn read_cached(&self, app: &str, channel: &str) -> Option<(Frame, Duration)> {
         let mut redis = self.connection()?;
         let key = self.keys.cache(app, channel);
         let mut pipeline = redis::pipe();
@@ -202,7 +181,7 @@ impl Cluster {
 
     /// The other nodes' censuses of an app; empty when Redis is away. Waits at most
     /// [`QUESTION_TIMEOUT`] for nodes that do not answer.
-    pub async fn ask(&self, app: &str, filter: Filter) -> Vec<Census> {
+    async fn ask_nodes(&self, app: &str, filter: Filter) -> Vec<Census> {
         if !self.is_connected() {
             return Vec::new();
         }
@@ -277,12 +256,12 @@ impl Cluster {
     }
 
     /// Records whether Redis answered; tells the host once per change.
-    fn set_connected(&self, connected: bool, state: &ServerState, error: impl FnOnce() -> String) {
+    fn set_connected(&self, connected: bool, events: &EventQueue, error: impl FnOnce() -> String) {
         let new = if connected { CONNECTED } else { DISCONNECTED };
         if self.redis_state.swap(new, Ordering::AcqRel) == new {
             return;
         }
-        state.events.push(if connected {
+        events.push(if connected {
             EngineEvent::ScalingConnected {
                 node: self.node_id.clone(),
             }
@@ -293,34 +272,20 @@ impl Cluster {
     }
 
     /// Handles one message from another node.
-    fn receive(&self, state: &ServerState, envelope: Envelope) {
+    fn receive(&self, node: &dyn LocalNode, envelope: Envelope) {
         if envelope.node == self.node_id {
             return;
         }
         match envelope.message {
             Message::Deliver { app, items, except } => {
-                if let Some(app) = state.apps.by_id(&app) {
-                    for item in items {
-                        app.deliver_local(
-                            &item.channel,
-                            &Frame::from(item.frame),
-                            except.as_deref(),
-                            Handoff::Write,
-                        );
-                    }
+                for item in items {
+                    let frame = Frame::from(item.frame);
+                    node.deliver(&app, &item.channel, &frame, except.as_deref());
                 }
             }
-            Message::Terminate { app, user_id } => {
-                if let Some(app) = state.apps.by_id(&app) {
-                    app.terminate_local(&user_id);
-                }
-            }
+            Message::Terminate { app, user_id } => node.terminate(&app, &user_id),
             Message::Query { app, id, filter } => {
-                let census = state
-                    .apps
-                    .by_id(&app)
-                    .map(|app| app.local_census(&filter))
-                    .unwrap_or_default();
+                let census = node.census(&app, &filter);
                 self.send_to_others(Message::Answer {
                     to: envelope.node,
                     id,
@@ -337,27 +302,92 @@ impl Cluster {
     }
 
     /// Sends `frame` to this node's subscribers of `channel` and to every other node's.
-    fn announce(&self, app: &App, channel: &str, frame: String, except: Option<&str>) {
-        app.deliver_local(
-            channel,
-            &Frame::from(frame.as_str()),
-            except,
-            Handoff::Write,
-        );
-        self.deliver(
-            &app.config.app_id,
-            vec![Delivery {
+    fn announce(
+        &self,
+        node: &dyn LocalNode,
+        app: &str,
+        channel: &str,
+        frame: String,
+        except: Option<&str>,
+    ) {
+        node.deliver(app, channel, &Frame::from(frame.as_str()), except);
+        let items = vec![Delivery {
+            channel: channel.to_string(),
+            frame,
+        }];
+        self.send_deliveries(app, items, except);
+    }
+}
+
+impl Peers for Cluster {
+    fn shares_presence(&self) -> bool {
+        true
+    }
+
+    fn deliver(&self, app_id: &str, items: &[(&str, Frame)], except: Option<&str>) {
+        let items = items
+            .iter()
+            .map(|(channel, frame)| Delivery {
                 channel: channel.to_string(),
-                frame,
-            }],
-            except,
-        );
+                frame: frame.as_str().to_string(),
+            })
+            .collect();
+        self.send_deliveries(app_id, items, except);
+    }
+
+    fn terminate(&self, app_id: &str, user_id: &str) {
+        self.send_to_others(Message::Terminate {
+            app: app_id.to_string(),
+            user_id: user_id.to_string(),
+        });
+    }
+
+    fn store_cached(&self, app_id: &str, channel: &str, frame: &Frame, ttl: Duration) {
+        self.enqueue(Outgoing::Cache {
+            key: self.keys.cache(app_id, channel),
+            frame: frame.as_str().to_string(),
+            ttl,
+        });
+    }
+
+    fn cached_event<'a>(
+        &'a self,
+        app_id: &'a str,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Option<(Frame, Duration)>> {
+        Box::pin(self.read_cached(app_id, channel))
+    }
+
+    fn ask<'a>(&'a self, app_id: &'a str, filter: Filter) -> BoxFuture<'a, Vec<Census>> {
+        Box::pin(self.ask_nodes(app_id, filter))
+    }
+
+    fn join<'a>(
+        &'a self,
+        app_id: &'a str,
+        channel: &'a str,
+        member: &'a MemberData,
+    ) -> BoxFuture<'a, Joined> {
+        Box::pin(self.join_presence(app_id, channel, member))
+    }
+
+    fn leave<'a>(
+        &'a self,
+        app_id: &'a str,
+        channel: &'a str,
+        member_key: &'a str,
+    ) -> BoxFuture<'a, Left> {
+        Box::pin(self.leave_presence(app_id, channel, member_key))
+    }
+
+    fn status(&self) -> Option<ScalingStatus> {
+        Some(self.current_status())
     }
 }
 
 /// Runs the node's side of the cluster until the server stops: the connection to Redis, the
 /// publisher, the subscriber and the heartbeat.
-pub async fn run(cluster: Arc<Cluster>, state: Arc<ServerState>) {
+pub async fn run(cluster: Arc<Cluster>, local: Local) {
     let manager = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(cluster.config.timeout))
         .set_response_timeout(Some(cluster.config.timeout))
@@ -367,30 +397,31 @@ pub async fn run(cluster: Arc<Cluster>, state: Arc<ServerState>) {
             let _ = cluster.commands.set(commands);
         }
         Err(error) => {
-            cluster.set_connected(false, &state, || error.to_string());
+            cluster.set_connected(false, &local.events, || error.to_string());
             return;
         }
     }
     let Some(queue) = cluster.outgoing_queue.lock().take() else {
         return;
     };
+    let local = Arc::new(local);
     tokio::join!(
-        publish(cluster.clone(), state.clone(), queue),
-        listen(cluster.clone(), state.clone()),
-        node::keep_alive(cluster, state),
+        publish(cluster.clone(), local.shutdown.clone(), queue),
+        listen(cluster.clone(), local.clone()),
+        node::keep_alive(cluster, local),
     );
 }
 
 /// Sends queued messages to Redis, many per pipeline; drops them while Redis is away.
 async fn publish(
     cluster: Arc<Cluster>,
-    state: Arc<ServerState>,
+    shutdown: CancellationToken,
     mut queue: mpsc::Receiver<Outgoing>,
 ) {
     let mut batch = Vec::with_capacity(PIPELINE_BATCH);
     loop {
         let received = tokio::select! {
-            _ = state.shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => return,
             received = queue.recv_many(&mut batch, PIPELINE_BATCH) => received,
         };
         if received == 0 {
@@ -434,7 +465,7 @@ async fn publish(
 }
 
 /// Listens to the other nodes, reconnecting with backoff whenever Redis goes away.
-async fn listen(cluster: Arc<Cluster>, state: Arc<ServerState>) {
+async fn listen(cluster: Arc<Cluster>, local: Arc<Local>) {
     let mut backoff = RECONNECT_BACKOFF.0;
     loop {
         let subscribe = async {
@@ -446,36 +477,37 @@ async fn listen(cluster: Arc<Cluster>, state: Arc<ServerState>) {
             Ok::<_, redis::RedisError>(pubsub)
         };
         let attempt = tokio::select! {
-            _ = state.shutdown.cancelled() => return,
+            _ = local.shutdown.cancelled() => return,
             attempt = tokio::time::timeout(cluster.config.timeout, subscribe) => attempt,
         };
         match attempt {
             Ok(Ok(pubsub)) => {
                 backoff = RECONNECT_BACKOFF.0;
                 cluster.subscribed.store(true, Ordering::Release);
-                cluster.set_connected(true, &state, String::new);
-                tokio::spawn(node::resync_if_needed(cluster.clone(), state.clone()));
+                cluster.set_connected(true, &local.events, String::new);
+                tokio::spawn(node::resync_if_needed(cluster.clone(), local.clone()));
                 let mut messages = pubsub.into_on_message();
                 loop {
                     let message = tokio::select! {
-                        _ = state.shutdown.cancelled() => return,
+                        _ = local.shutdown.cancelled() => return,
                         message = messages.next() => message,
                     };
                     let Some(message) = message else { break };
                     if let Some(envelope) = Envelope::decode(message.get_payload_bytes()) {
-                        cluster.receive(&state, envelope);
+                        cluster.receive(local.node.as_ref(), envelope);
                     }
                 }
                 cluster.subscribed.store(false, Ordering::Release);
-                cluster.set_connected(false, &state, || "the connection to Redis closed".into());
+                let closed = || "the connection to Redis closed".into();
+                cluster.set_connected(false, &local.events, closed);
             }
-            Ok(Err(error)) => cluster.set_connected(false, &state, || error.to_string()),
-            Err(_) => cluster.set_connected(false, &state, || {
+            Ok(Err(error)) => cluster.set_connected(false, &local.events, || error.to_string()),
+            Err(_) => cluster.set_connected(false, &local.events, || {
                 format!("Redis did not answer within {:?}", cluster.config.timeout)
             }),
         }
         tokio::select! {
-            _ = state.shutdown.cancelled() => return,
+            _ = local.shutdown.cancelled() => return,
             _ = tokio::time::sleep(backoff) => {}
         }
         backoff = (backoff * 2).min(RECONNECT_BACKOFF.1);

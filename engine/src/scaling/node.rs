@@ -11,36 +11,34 @@
 
 use super::presence::user_id_of;
 use super::wire::{Delivery, Message};
-use super::Cluster;
-use crate::channels::presence::MemberData;
+use super::{Cluster, Local};
 use crate::protocol::frames;
-use crate::state::ServerState;
 use redis::RedisResult;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Beats, watches the other nodes and resynchronises until the server stops; then leaves.
-pub async fn keep_alive(cluster: Arc<Cluster>, state: Arc<ServerState>) {
+pub(super) async fn keep_alive(cluster: Arc<Cluster>, local: Arc<Local>) {
     let mut ticks = tokio::time::interval(cluster.config.node_timeout / 3);
     let mut first_beat = true;
     loop {
         tokio::select! {
-            _ = state.shutdown.cancelled() => break,
+            _ = local.shutdown.cancelled() => break,
             _ = ticks.tick() => {}
         }
         match beat(&cluster).await {
             Ok(was_alive) => {
                 if cluster.subscribed.load(Ordering::Acquire) {
-                    cluster.set_connected(true, &state, String::new);
+                    cluster.set_connected(true, &local.events, String::new);
                 }
                 if !was_alive && !first_beat {
                     cluster.resync_needed.store(true, Ordering::Release);
                 }
                 first_beat = false;
-                resync_if_needed(cluster.clone(), state.clone()).await;
-                let _ = reap_dead_nodes(&cluster, &state).await;
+                resync_if_needed(cluster.clone(), local.clone()).await;
+                let _ = reap_dead_nodes(&cluster, &local).await;
             }
-            Err(error) => cluster.set_connected(false, &state, || error.to_string()),
+            Err(error) => cluster.set_connected(false, &local.events, || error.to_string()),
         }
     }
     let _ = leave_cluster(&cluster).await;
@@ -48,9 +46,9 @@ pub async fn keep_alive(cluster: Arc<Cluster>, state: Arc<ServerState>) {
 
 /// Counts this node's presence members again if something may have put Redis out of step:
 /// an outage, a failed script, or other nodes having given this one up.
-pub async fn resync_if_needed(cluster: Arc<Cluster>, state: Arc<ServerState>) {
+pub(super) async fn resync_if_needed(cluster: Arc<Cluster>, local: Arc<Local>) {
     if cluster.resync_needed.swap(false, Ordering::AcqRel)
-        && resync(&cluster, &state).await.is_err()
+        && resync(&cluster, &local).await.is_err()
     {
         cluster.resync_needed.store(true, Ordering::Release);
     }
@@ -79,7 +77,7 @@ async fn beat(cluster: &Cluster) -> RedisResult<bool> {
 }
 
 /// Removes the members of every node whose heartbeat expired, telling every node's sockets.
-async fn reap_dead_nodes(cluster: &Cluster, state: &ServerState) -> RedisResult<()> {
+async fn reap_dead_nodes(cluster: &Cluster, local: &Local) -> RedisResult<()> {
     let mut redis = cluster.connection().ok_or_else(super::unreachable)?;
     let nodes: Vec<String> = redis::cmd("SMEMBERS")
         .arg(cluster.keys.nodes())
@@ -96,15 +94,9 @@ async fn reap_dead_nodes(cluster: &Cluster, state: &ServerState) -> RedisResult<
             continue;
         }
         for (app_id, channel, channel_data) in cluster.reap(&node, true).await? {
-            if let (Some(app), Some(user_id)) =
-                (state.apps.by_id(&app_id), user_id_of(&channel_data))
-            {
-                cluster.announce(
-                    app,
-                    &channel,
-                    frames::member_removed(&channel, &user_id),
-                    None,
-                );
+            if let Some(user_id) = user_id_of(&channel_data) {
+                let frame = frames::member_removed(&channel, &user_id);
+                cluster.announce(local.node.as_ref(), &app_id, &channel, frame, None);
             }
         }
     }
@@ -114,28 +106,16 @@ async fn reap_dead_nodes(cluster: &Cluster, state: &ServerState) -> RedisResult<
 
 /// Makes Redis count this node's presence members as the node really has them, in one
 /// script, and tells the other nodes about users that came or went meanwhile.
-async fn resync(cluster: &Cluster, state: &ServerState) -> RedisResult<()> {
-    let members: Vec<(String, String, MemberData, usize)> = state
-        .apps
-        .iter()
-        .flat_map(|app| {
-            app.channels
-                .presence_members()
-                .into_iter()
-                .map(|(channel, member, sockets)| {
-                    (app.config.app_id.clone(), channel, member, sockets)
-                })
-        })
-        .collect();
-    let (added, removed) = cluster.recount(&members).await?;
+async fn resync(cluster: &Cluster, local: &Local) -> RedisResult<()> {
+    let (added, removed) = cluster.recount(&local.node.presence_members()).await?;
     for (app, channel, channel_data) in added {
         let frame = frames::member_added(&channel, &channel_data);
-        cluster.deliver(&app, vec![Delivery { channel, frame }], None);
+        cluster.send_deliveries(&app, vec![Delivery { channel, frame }], None);
     }
     for (app, channel, channel_data) in removed {
         if let Some(user_id) = user_id_of(&channel_data) {
             let frame = frames::member_removed(&channel, &user_id);
-            cluster.deliver(&app, vec![Delivery { channel, frame }], None);
+            cluster.send_deliveries(&app, vec![Delivery { channel, frame }], None);
         }
     }
     Ok(())

@@ -7,18 +7,17 @@
 //! falls back, whichever nodes the user's sockets are on. `subscription_succeeded` lists
 //! every member of the cluster.
 //!
-//! While Redis is away a node falls back to its own members and announces changes to its
-//! own sockets only; [`super::node`] puts Redis right again when it is back.
+//! While Redis is away the count is [`Joined::Uncounted`] or [`Left::Uncounted`]: the app
+//! falls back to this node's own members and announces changes to its own sockets only;
+//! [`super::node`] puts Redis right again when it is back.
 
 use super::Cluster;
-use crate::app::App;
-use crate::channels::presence::{snapshot_of, MemberData};
-use crate::channels::Departure;
-use crate::protocol::frames;
-use crate::ws::connection::Handoff;
+use crate::channels::presence::MemberData;
+use crate::peers::{Joined, Left, LocalMember};
 use redis::{RedisResult, Script};
 use serde_json::Value;
-use std::sync::{Arc, LazyLock};
+use std::sync::atomic::Ordering;
+use std::sync::LazyLock;
 
 /// Adds one socket of user `ARGV[2]` on this node; returns 1 when the user was not in the
 /// channel before, and every member's `channel_data`.
@@ -169,16 +168,14 @@ static RESYNC: LazyLock<Script> = LazyLock::new(|| {
 pub(super) type Resynced = (Vec<(String, String, String)>, Vec<(String, String, String)>);
 
 impl Cluster {
-    /// Makes Redis count exactly `members` for this node: `(app, channel, member, sockets)`.
-    pub(super) async fn recount(
-        &self,
-        members: &[(String, String, MemberData, usize)],
-    ) -> RedisResult<Resynced> {
+    /// Makes Redis count exactly `members` for this node.
+    pub(super) async fn recount(&self, members: &[LocalMember]) -> RedisResult<Resynced> {
         let mut redis = self.connection().ok_or_else(super::unreachable)?;
         let members: Vec<Value> = members
             .iter()
-            .map(|(app, channel, member, sockets)| {
-                serde_json::json!([app, channel, member.key, sockets, member.channel_data])
+            .map(|m| {
+                let data = &m.member.channel_data;
+                serde_json::json!([m.app_id, m.channel, m.member.key, m.sockets, data])
             })
             .collect();
         let mut invocation = RESYNC.prepare_invoke();
@@ -215,66 +212,40 @@ impl Cluster {
         Ok((first == 1, members))
     }
 
-    /// A socket joined a presence channel as `member` (`first_here`: the user's first
-    /// socket in it on this node). Announces the user to the cluster when it is new there
-    /// and returns the `subscription_succeeded` payload listing every member.
-    pub async fn join(
+    /// A socket joined a presence channel as `member`: counts it in Redis. When Redis cannot
+    /// count it, this node's members must be counted again once it is back.
+    pub(super) async fn join_presence(
         &self,
-        app: &App,
+        app: &str,
         channel: &str,
         member: &MemberData,
-        first_here: bool,
-        socket_id: &str,
-    ) -> String {
-        let added = || frames::member_added(channel, &member.channel_data);
+    ) -> Joined {
         let counted = match self.is_connected() {
-            true => self.count_join(&app.config.app_id, channel, member).await,
+            true => self.count_join(app, channel, member).await,
             false => Err(super::unreachable()),
         };
         match counted {
-            Ok((first, members)) => {
-                if first {
-                    self.announce(app, channel, added(), Some(socket_id));
-                }
-                snapshot_from_channel_data(&members)
-            }
+            Ok((first, members)) => Joined::Counted { first, members },
             Err(_) => {
-                self.resync_needed
-                    .store(true, std::sync::atomic::Ordering::Release);
-                if first_here {
-                    app.deliver_local(channel, &added().into(), Some(socket_id), Handoff::Write);
-                }
-                app.channels.presence_snapshot(channel)
+                self.resync_needed.store(true, Ordering::Release);
+                Joined::Uncounted
             }
         }
     }
 
-    /// A presence socket left `channel`: uncounts it in Redis, and announces the user's
-    /// departure to the cluster when it was the user's last socket anywhere.
-    pub fn leave(self: &Arc<Self>, app: Arc<App>, channel: String, departure: Departure) {
-        let cluster = self.clone();
-        tokio::spawn(async move {
-            let removed = || frames::member_removed(&channel, &departure.user_id);
-            let counted = match cluster.is_connected() {
-                true => {
-                    let app_id = &app.config.app_id;
-                    cluster.count_leave(app_id, &channel, &departure.key).await
-                }
-                false => Err(super::unreachable()),
-            };
-            match counted {
-                Ok(true) => cluster.announce(&app, &channel, removed(), None),
-                Ok(false) => {}
-                Err(_) => {
-                    cluster
-                        .resync_needed
-                        .store(true, std::sync::atomic::Ordering::Release);
-                    if departure.last {
-                        app.deliver_local(&channel, &removed().into(), None, Handoff::Write);
-                    }
-                }
+    /// A presence socket of the member keyed `key` left `channel`: uncounts it in Redis.
+    pub(super) async fn leave_presence(&self, app: &str, channel: &str, key: &str) -> Left {
+        let counted = match self.is_connected() {
+            true => self.count_leave(app, channel, key).await,
+            false => Err(super::unreachable()),
+        };
+        match counted {
+            Ok(last) => Left::Counted { last },
+            Err(_) => {
+                self.resync_needed.store(true, Ordering::Release);
+                Left::Uncounted
             }
-        });
+        }
     }
 
     async fn count_leave(&self, app: &str, channel: &str, key: &str) -> RedisResult<bool> {
@@ -309,15 +280,6 @@ impl Cluster {
             .arg(if exclusive { "1" } else { "0" });
         self.bounded(invocation.invoke_async(&mut redis)).await
     }
-}
-
-/// The `subscription_succeeded` payload from the `channel_data` of every member.
-fn snapshot_from_channel_data(members: &[String]) -> String {
-    let members: Vec<MemberData> = members
-        .iter()
-        .filter_map(|data| MemberData::parse(Some(data), None).ok())
-        .collect();
-    snapshot_of(members.iter().map(|m| (&m.user_id, &m.user_info)))
 }
 
 /// The user id in a member's `channel_data`, for `member_removed`.

@@ -6,8 +6,8 @@
 //! reads from and which are moved into the queue from there. tungstenite therefore never
 //! holds a half-written frame, and other tasks can write to a plain TCP socket directly.
 
-use super::connection::{new_socket_id, Connection, Frame};
-use crate::state::ServerState;
+use crate::config::Config;
+use crate::socket::{new_socket_id, Connection, Frame};
 use futures_util::{SinkExt, StreamExt};
 use std::io;
 use std::pin::Pin;
@@ -37,6 +37,26 @@ pub enum WriteSide {
     Tcp(OwnedWriteHalf),
     /// Anything else.
     Stream(StreamWrite),
+}
+
+/// How every socket of a server is set up, derived once from its configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct SocketSettings {
+    /// How many frames may wait for one socket.
+    pub send_queue_size: usize,
+    /// Whether senders may write to a plain TCP socket themselves. Not when every written
+    /// frame must be reported, which only the socket task can do.
+    pub direct_writes: bool,
+}
+
+impl SocketSettings {
+    /// The settings `config` asks for.
+    pub fn of(config: &Config) -> SocketSettings {
+        SocketSettings {
+            send_queue_size: config.send_queue_size,
+            direct_writes: !config.report_sent_messages,
+        }
+    }
 }
 
 /// The read half given to tungstenite. What tungstenite writes is kept here until it is
@@ -85,19 +105,17 @@ pub struct Transport<R> {
 }
 
 impl<R: AsyncRead + Unpin> Transport<R> {
-    /// Takes over an upgraded socket of a server in `state`. `already_read` is what the HTTP
-    /// server read past the handshake. Senders write to a TCP socket directly unless every
-    /// written frame must be reported, which only the socket task can do.
+    /// Takes over an upgraded socket. `already_read` is what the HTTP server read past the
+    /// handshake. Senders write to a TCP socket directly when `settings` allow it.
     pub async fn new(
         read: R,
         already_read: Vec<u8>,
         write: WriteSide,
         config: WebSocketConfig,
-        state: &ServerState,
+        settings: SocketSettings,
     ) -> Transport<R> {
-        let direct_writes = !state.config.report_sent_messages;
         let (direct, writer) = match write {
-            WriteSide::Tcp(half) if direct_writes => (Some(half), None),
+            WriteSide::Tcp(half) if settings.direct_writes => (Some(half), None),
             WriteSide::Tcp(half) => (None, Some(Box::new(half) as StreamWrite)),
             WriteSide::Stream(stream) => (None, Some(stream)),
         };
@@ -114,7 +132,7 @@ impl<R: AsyncRead + Unpin> Transport<R> {
         .await;
         Transport {
             ws,
-            connection: Connection::new(new_socket_id(), state.send_queue_size, direct),
+            connection: Connection::new(new_socket_id(), settings.send_queue_size, direct),
             writer,
         }
     }

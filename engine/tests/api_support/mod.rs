@@ -5,14 +5,13 @@
 
 #![allow(dead_code)]
 
-use crate::support::{within, Client};
+use crate::support::{sign, within, Client};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper::header::HeaderMap;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use reverb_engine::auth;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -192,7 +191,7 @@ impl Api {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let signed = auth::sign_request(
+        let signed = reverb_engine::sign_request(
             &self.key,
             &self.secret,
             method,
@@ -358,8 +357,11 @@ fn parse_response(buffer: &[u8]) -> Option<(RawResp, usize)> {
 
 /// The `auth` value for a private or presence subscription of the default app.
 pub fn channel_auth(socket_id: &str, channel: &str, channel_data: Option<&str>) -> String {
-    let signed = auth::channel_string(socket_id, channel, channel_data);
-    format!("{KEY}:{}", auth::sign(SECRET, &signed))
+    let signed = match channel_data {
+        Some(data) => format!("{socket_id}:{channel}:{data}"),
+        None => format!("{socket_id}:{channel}"),
+    };
+    format!("{KEY}:{}", sign(SECRET, &signed))
 }
 
 /// Joins a presence channel of the default app as `user_id` (a JSON id, types kept) and
@@ -387,7 +389,7 @@ pub async fn join_presence(
 /// Signs the socket in as `user_id` (`pusher:signin`) and waits for `signin_success`.
 pub async fn sign_in(client: &mut Client, socket_id: &str, user_id: &str) {
     let user_data = json!({"id": user_id}).to_string();
-    let signature = auth::sign(SECRET, &auth::user_string(socket_id, &user_data));
+    let signature = sign(SECRET, &format!("{socket_id}::user::{user_data}"));
     client
         .send_json(json!({"event": "pusher:signin", "data": {
             "auth": format!("{KEY}:{signature}"), "user_data": user_data,

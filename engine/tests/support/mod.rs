@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 use futures_util::{SinkExt, StreamExt};
+use hmac::{Hmac, Mac};
 use reverb_engine::{Config, EngineEvent, Server};
 use serde_json::{json, Value};
+use sha2::Sha256;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -15,6 +17,13 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
+
+/// Lowercase hex HMAC-SHA256 of `message` with `secret`: how Pusher signs everything.
+pub fn sign(secret: &str, message: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(message.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
 
 /// How long any single wait (a frame, a close, an event) may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -270,8 +279,8 @@ pub async fn events_until(
 pub async fn stats_until(
     server: &Server,
     app_id: &str,
-    done: impl Fn(&reverb_engine::app::AppStats) -> bool,
-) -> reverb_engine::app::AppStats {
+    done: impl Fn(&reverb_engine::AppStats) -> bool,
+) -> reverb_engine::AppStats {
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     loop {
         let stats = server.stats()[app_id].clone();

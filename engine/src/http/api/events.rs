@@ -6,7 +6,6 @@ use super::{info_list, ApiRequest, ApiResult};
 use crate::census::{Census, Filter};
 use crate::channels::name::ChannelKind;
 use crate::http::response;
-use crate::ws::connection::Handoff;
 use hyper::StatusCode;
 use serde_json::{Map, Value};
 
@@ -28,7 +27,6 @@ pub async fn trigger(request: &ApiRequest) -> ApiResult {
         &event.name,
         &event.data,
         event.socket_id.as_deref(),
-        Handoff::Write,
     );
     if event.info.is_empty() {
         return Ok(response::json(StatusCode::OK, &Value::Object(Map::new())));
@@ -78,7 +76,6 @@ pub async fn trigger_batch(request: &ApiRequest) -> ApiResult {
             &event.name,
             &event.data,
             event.socket_id.as_deref(),
-            Handoff::Write,
         );
     }
     let asked: Vec<String> = events

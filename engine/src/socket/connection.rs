@@ -12,10 +12,15 @@
 //! order they were sent whoever writes them, since a sender writes only when nothing waits
 //! before its frame. Otherwise (TLS, or every written frame must be reported) the socket task
 //! writes every frame.
+//!
+//! Who writes is decided here, by the thread that sends: only the engine's own threads write
+//! to sockets. The host's thread (PHP publishing in-process) only queues, so it spends a
+//! queue push per socket, never a system call.
 
-pub use super::frame::Frame;
+use super::frame::Frame;
 use crate::protocol::PusherError;
 use parking_lot::Mutex;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
@@ -37,14 +42,15 @@ pub fn new_socket_id() -> SocketId {
     format!("{a}.{b}").into()
 }
 
-/// Who writes a frame that a sender hands to a socket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Handoff {
-    /// The sender, at once, when nothing is queued before it: engine threads publishing.
-    Write,
-    /// The socket's task, on an engine thread: for a PHP thread publishing in-process, which
-    /// should spend a queue push per socket on it, not a system call.
-    Queue,
+thread_local! {
+    /// Whether this thread is one of the engine's, which may write to sockets directly.
+    static ENGINE_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the calling thread as one of the engine's: its sends write to sockets directly.
+/// The runtime calls it on every thread it starts.
+pub fn mark_engine_thread() {
+    ENGINE_THREAD.set(true);
 }
 
 /// Frames waiting to be written, and who may write them.
@@ -129,21 +135,28 @@ impl Connection {
         &self.socket_id
     }
 
-    /// Writes or queues a frame; returns whether it was taken. A full queue closes the
-    /// socket (4100).
+    /// Sends a frame: written at once when an engine thread sends it and nothing waits
+    /// before it, otherwise queued for the socket task. Returns whether it was taken; a full
+    /// queue closes the socket (4100).
     pub fn send(&self, frame: Frame) -> bool {
-        self.hand_over(frame, Handoff::Write)
+        self.hand_over(frame, ENGINE_THREAD.get())
     }
 
-    /// Hands a frame to the socket, written by whom `handoff` says; returns whether it was
-    /// taken. A full queue closes the socket (4100).
-    pub fn hand_over(&self, frame: Frame, handoff: Handoff) -> bool {
+    /// Queues a frame for the socket task to write, whoever sends it: for fan-outs too big
+    /// for one thread to write, which the socket tasks spread over the runtime's cores.
+    /// Returns whether it was taken; a full queue closes the socket (4100).
+    pub fn enqueue(&self, frame: Frame) -> bool {
+        self.hand_over(frame, false)
+    }
+
+    /// Hands a frame to the socket, written at once if `may_write` allows it.
+    fn hand_over(&self, frame: Frame, may_write: bool) -> bool {
         let mut queue = self.queue.lock();
         if !queue.open {
             return false;
         }
         let attempt = match &queue.direct {
-            Some(socket) if handoff == Handoff::Write && queue.frames.is_empty() => {
+            Some(socket) if may_write && queue.frames.is_empty() => {
                 Some(socket.try_write(frame.wire()))
             }
             _ => None,

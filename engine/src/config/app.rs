@@ -1,0 +1,116 @@
+//! One application's configuration: credentials and per-app limits, as in `apps.apps.N`.
+
+use super::node::Node;
+use super::ConfigError;
+use std::time::Duration;
+
+/// Who may send client events (whispers) on a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientEventsFrom {
+    /// Any connection, subscribed to the channel or not.
+    All,
+    /// Only connections subscribed to the channel.
+    Members,
+    /// Nobody: client events are rejected with 4301.
+    None,
+}
+
+/// One application: credentials and per-app limits, as in `apps.apps[]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppConfig {
+    /// The app id used by the HTTP API (`/apps/{id}`).
+    pub app_id: String,
+    /// The public key clients connect with (`/app/{key}`).
+    pub key: String,
+    /// The secret that signs channel auth and HTTP API requests.
+    pub secret: String,
+    /// Origin host patterns (`*`, `example.com`, `*.example.com`); `*` allows every origin.
+    pub allowed_origins: Vec<String>,
+    /// Idle time after which the server pings a socket, and then prunes it if it stays silent.
+    pub ping_interval: Duration,
+    /// The activity timeout advertised to clients in `connection_established`, in seconds.
+    pub activity_timeout: u64,
+    /// The most sockets this app may hold at once; `None` is unlimited.
+    pub max_connections: Option<usize>,
+    /// The largest WebSocket message a client may send, in bytes.
+    pub max_message_size: usize,
+    /// Who may send client events.
+    pub accept_client_events_from: ClientEventsFrom,
+    /// The most distinct users one presence channel may hold; `None` is unlimited.
+    pub max_presence_members: Option<usize>,
+    /// The largest presence `user_info`, in bytes of JSON; `None` is unlimited.
+    pub max_presence_user_info_bytes: Option<usize>,
+    /// How long a cache channel keeps its last event.
+    pub cache_ttl: Duration,
+    /// The per-socket message rate limit; `None` when disabled.
+    pub rate_limit: Option<RateLimit>,
+    /// The most channels one HTTP API event may name; `None` is unlimited (like Reverb).
+    pub max_channels_per_event: Option<usize>,
+    /// The most events one HTTP API batch may hold; `None` is unlimited (like Reverb).
+    pub max_events_per_batch: Option<usize>,
+}
+
+/// Reverb's per-socket `rate_limiting` block: at most `max_attempts` messages per `decay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Messages allowed per window.
+    pub max_attempts: u32,
+    /// The window length.
+    pub decay: Duration,
+    /// Close the socket (4301) instead of only rejecting the message.
+    pub terminate_on_limit: bool,
+}
+
+impl ClientEventsFrom {
+    /// Reads `accept_client_events_from` of an app (`members` when missing).
+    fn from_node(app: &Node) -> Result<ClientEventsFrom, ConfigError> {
+        let name = "accept_client_events_from";
+        match app.optional_string(name)?.as_deref() {
+            None | Some("members") => Ok(ClientEventsFrom::Members),
+            Some("all") => Ok(ClientEventsFrom::All),
+            Some("none") => Ok(ClientEventsFrom::None),
+            Some(other) => Err(ConfigError::new(
+                &app.key(name),
+                format!("must be one of \"all\", \"members\", \"none\", got \"{other}\""),
+            )),
+        }
+    }
+}
+
+impl AppConfig {
+    /// Reads one entry of `apps.apps`.
+    pub(super) fn from_node(app: &Node) -> Result<AppConfig, ConfigError> {
+        Ok(AppConfig {
+            app_id: app.required_id("app_id")?,
+            key: app.required_id("key")?,
+            secret: app.required_id("secret")?,
+            allowed_origins: app.string_list_or("allowed_origins", &["*"])?,
+            ping_interval: Duration::from_secs(app.positive("ping_interval", 60)? as u64),
+            activity_timeout: app.positive("activity_timeout", 30)? as u64,
+            max_connections: app.optional_positive("max_connections")?,
+            max_message_size: app.positive("max_message_size", 10_000)?,
+            accept_client_events_from: ClientEventsFrom::from_node(app)?,
+            max_presence_members: app.optional_positive("max_presence_members")?,
+            max_presence_user_info_bytes: app.optional_positive("max_presence_user_info_bytes")?,
+            cache_ttl: Duration::from_secs(app.positive("cache_ttl", 1800)? as u64),
+            rate_limit: RateLimit::from_node(&app.object_or_empty("rate_limiting")?)?,
+            max_channels_per_event: app.optional_positive("max_channels_per_event")?,
+            max_events_per_batch: app.optional_positive("max_events_per_batch")?,
+        })
+    }
+}
+
+impl RateLimit {
+    /// `None` unless `enabled` is true, like Reverb, where a missing block means disabled.
+    pub(super) fn from_node(block: &Node) -> Result<Option<RateLimit>, ConfigError> {
+        if !block.boolean("enabled", false)? {
+            return Ok(None);
+        }
+        let max_attempts = block.positive("max_attempts", 60)?;
+        Ok(Some(RateLimit {
+            max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
+            decay: Duration::from_secs(block.positive("decay_seconds", 60)? as u64),
+            terminate_on_limit: block.boolean("terminate_on_limit", false)?,
+        }))
+    }
+}

@@ -1,0 +1,14 @@
+//! One socket as the rest of the server reaches it: the ground floor every layer builds on.
+//!
+//! Channels, users, the HTTP API, scaling and the host API all hand frames to sockets; only
+//! the socket's own task (`ws`) reads from it. What they share lives here:
+//!
+//! - [`frame`]: a text frame encoded once and shared by every socket it is sent to.
+//! - [`connection`]: the handle of one socket: its bounded send queue, direct writes, and
+//!   the request to close.
+
+mod connection;
+mod frame;
+
+pub use connection::{mark_engine_thread, new_socket_id, Connection, SocketId};
+pub use frame::Frame;

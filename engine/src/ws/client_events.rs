@@ -1,0 +1,35 @@
+//! Client events (`client-*`): relayed to the channel's other subscribers, on every node,
+//! when the app accepts them from this socket.
+
+use super::session::Session;
+use crate::config::ClientEventsFrom;
+use crate::protocol::{frames, PusherError};
+use crate::socket::Frame;
+use serde_json::Value;
+use tokio::io::AsyncRead;
+
+impl<R> Session<R>
+where
+    R: AsyncRead + Unpin,
+{
+    /// Relays a client event, or says why it may not be sent.
+    pub(super) fn relay_client_event(
+        &self,
+        event: &str,
+        channel: &str,
+        data: &Value,
+    ) -> Result<(), Option<PusherError>> {
+        let membership = self.subscriptions.get(channel);
+        match self.app.config.accept_client_events_from {
+            ClientEventsFrom::None => return Err(Some(PusherError::ClientEventsDisabled)),
+            ClientEventsFrom::Members if membership.is_none() => {
+                return Err(Some(PusherError::NotAMember))
+            }
+            ClientEventsFrom::Members | ClientEventsFrom::All => {}
+        }
+        let user_id = membership.and_then(Option::as_ref);
+        let frame = Frame::from(frames::client_event(event, channel, data, user_id));
+        self.app.relay(channel, frame, self.connection.socket_id());
+        Ok(())
+    }
+}
