@@ -1,6 +1,6 @@
 //! The runtime state of one configured app: its channels, its sockets and its counters.
 
-use crate::census::{Census, Filter};
+use crate::channels::census::{Census, Filter};
 use crate::channels::presence::{self, MemberData};
 use crate::channels::{name, ChannelRegistry, Departure, Subscribed, Unsubscribed};
 use crate::config::AppConfig;

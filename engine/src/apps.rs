@@ -4,7 +4,7 @@
 //! through [`LocalNode`] and is passed to the app it names.
 
 use crate::app::App;
-use crate::census::{Census, Filter};
+use crate::channels::census::{Census, Filter};
 use crate::config::AppConfig;
 use crate::peers::{LocalMember, LocalNode, Peers};
 use crate::socket::Frame;

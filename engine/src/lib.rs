@@ -12,9 +12,10 @@
 //!    channels, user sign-in and HTTP API requests; [`config`]: the typed configuration, read
 //!    from the shape of Laravel's `config('reverb')`; [`events`]: what the engine reports to
 //!    its host, through a bounded queue and an eventfd.
-//! 2. **Each app's state.** [`channels`]: channels, presence members, the cache, fan-out;
-//!    [`users`]: signed-in users and watchlists; [`census`]: counts of channels and sockets,
-//!    one node's or a cluster's; [`app`]: one app's state and counters; [`apps`]: the set.
+//! 2. **Each app's state.** [`channels`]: channels, presence members, the cache, fan-out,
+//!    and the census (counts of channels and sockets, one node's or a cluster's);
+//!    [`users`]: signed-in users and watchlists; [`app`]: one app's state and counters;
+//!    [`apps`]: the set.
 //! 3. **The seams to the outside.** [`peers`]: what an app tells the other nodes of a
 //!    cluster and what they hand back, as traits; [`scaling`]: those traits over Redis
 //!    pub/sub; [`tls`]: `wss://` and `https://` with rustls; [`client`]: the HTTP API client.
@@ -26,7 +27,6 @@
 pub(crate) mod app;
 pub(crate) mod apps;
 pub(crate) mod auth;
-pub(crate) mod census;
 pub(crate) mod channels;
 pub(crate) mod client;
 pub(crate) mod config;

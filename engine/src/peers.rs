@@ -7,7 +7,7 @@
 //! reaches this node through [`LocalNode`], which the server's apps implement. Neither side
 //! names the other, so the app state and the cluster do not depend on each other.
 
-use crate::census::{Census, Filter};
+use crate::channels::census::{Census, Filter};
 use crate::channels::presence::MemberData;
 use crate::socket::Frame;
 use futures_util::future::BoxFuture;

@@ -7,7 +7,7 @@
 //! forked child, where the runtime's threads do not exist.
 
 use crate::app::{App, AppStats, ChannelState, ChannelSummary, UsersError};
-use crate::census::Filter;
+use crate::channels::census::Filter;
 use crate::config::Config;
 use crate::events::{EngineEvent, EventQueue, WaitOutcome};
 use crate::http;

@@ -8,15 +8,17 @@
 //! - [`name`]: valid names and channel kinds.
 //! - [`presence`]: presence members, counted per user.
 //! - [`cache`]: the last event of cache channels.
+//! - [`census`]: counts of channels and sockets, one node's or a cluster's.
 
 pub mod cache;
+pub mod census;
 pub mod name;
 pub mod presence;
 
-use crate::census::{ChannelCount, Filter};
 use crate::protocol::{frames, PusherError};
 use crate::socket::{Connection, Frame, SocketId};
 use cache::EventCache;
+use census::{ChannelCount, Filter};
 use dashmap::DashMap;
 use presence::{MemberData, Members};
 use serde_json::Value;

@@ -19,7 +19,7 @@ mod node;
 mod presence;
 mod wire;
 
-use crate::census::{Census, Filter};
+use crate::channels::census::{Census, Filter};
 use crate::channels::presence::MemberData;
 use crate::config::{RedisServer, ScalingConfig};
 use crate::events::{EngineEvent, EventQueue};

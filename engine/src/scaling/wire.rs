@@ -3,7 +3,7 @@
 //! Every message names the node that sent it, so a node skips its own. Apps are named by id
 //! only: no key or secret ever travels through Redis.
 
-use crate::census::{Census, Filter};
+use crate::channels::census::{Census, Filter};
 use serde::{Deserialize, Serialize};
 
 /// One message on the pub/sub channel.

@@ -3,7 +3,6 @@
 //! and closes with the Pusher code that ended the session.
 
 use super::rate_limit::RateLimiter;
-use super::signin::SignedIn;
 use super::transport::Transport;
 use crate::app::{App, ConnectionSlot};
 use crate::events::EngineEvent;
@@ -74,6 +73,14 @@ pub(super) enum Flow {
     Continue,
     Close(u16, String),
     Stop,
+}
+
+/// The user a socket signed in as, and the users it watches.
+pub(super) struct SignedIn {
+    /// The user id.
+    pub(super) id: String,
+    /// The user ids it watches.
+    pub(super) watchlist: Vec<String>,
 }
 
 /// The socket no longer takes frames: it is closing or its peer is gone.

@@ -1,18 +1,10 @@
 //! `pusher:signin`: a socket signs in as a user, and watches the users of its watchlist.
 
-use super::session::Session;
+use super::session::{Session, SignedIn};
 use crate::auth;
 use crate::protocol::{frames, PusherError};
 use crate::users::{parse_user_data, MAX_WATCHLIST};
 use tokio::io::AsyncRead;
-
-/// The user a socket signed in as, and the users it watches.
-pub(super) struct SignedIn {
-    /// The user id.
-    pub(super) id: String,
-    /// The user ids it watches.
-    pub(super) watchlist: Vec<String>,
-}
 
 impl<R> Session<R>
 where

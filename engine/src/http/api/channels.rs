@@ -3,7 +3,7 @@
 //! Each answers from a [`Census`]: this node's, or the whole cluster's when scaling is on.
 
 use super::{ApiError, ApiRequest, ApiResult};
-use crate::census::{Census, ChannelCount, Filter};
+use crate::channels::census::{Census, ChannelCount, Filter};
 use crate::channels::name;
 use crate::http::response;
 use hyper::StatusCode;

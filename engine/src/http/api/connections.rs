@@ -2,7 +2,7 @@
 //! every node of a cluster.
 
 use super::ApiRequest;
-use crate::census::Filter;
+use crate::channels::census::Filter;
 use crate::http::response;
 use bytes::Bytes;
 use http_body_util::Full;

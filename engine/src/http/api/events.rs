@@ -3,7 +3,7 @@
 use super::channels::attributes;
 use super::ApiError;
 use super::{info_list, ApiRequest, ApiResult};
-use crate::census::{Census, Filter};
+use crate::channels::census::{Census, Filter};
 use crate::channels::name::ChannelKind;
 use crate::http::response;
 use hyper::StatusCode;

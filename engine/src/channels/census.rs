@@ -5,8 +5,8 @@
 //! every node contributes its own and the asking node merges them: subscriptions and sockets
 //! add up, presence users are counted once however many nodes they are connected to.
 
-use crate::channels::name::is_presence;
-use crate::channels::presence::member_key;
+use super::name::is_presence;
+use super::presence::member_key;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
