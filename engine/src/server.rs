@@ -210,6 +210,16 @@ impl Server {
         Ok(self.app(app_id)?.terminate_user(user_id))
     }
 
+    /// Bytes waiting in every socket's send queue now, as the send-queue budget counts them.
+    pub fn queued_bytes(&self) -> usize {
+        self.state.queues.budget.queued()
+    }
+
+    /// How many sockets were closed (4100) for being too far behind.
+    pub fn slow_consumers_closed(&self) -> u64 {
+        self.state.queues.budget.slow_closed()
+    }
+
     /// Counters per app id.
     pub fn stats(&self) -> BTreeMap<String, AppStats> {
         self.state
@@ -277,6 +287,7 @@ fn run(
     crate::socket::mark_engine_thread();
     runtime.block_on(async {
         state.tasks.spawn(sweep_caches(state.clone()));
+        state.tasks.spawn(release_memory(state.clone()));
         if let Some(cluster) = cluster {
             let local = scaling::Local {
                 node: state.apps.clone(),
@@ -306,6 +317,21 @@ async fn sweep_caches(state: Arc<ServerState>) {
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
             _ = interval.tick() => state.apps.iter().for_each(|app| app.channels.sweep_cache()),
+        }
+    }
+}
+
+/// How often the server checks whether send queues gave back enough memory to return it to
+/// the system.
+const MEMORY_RELEASE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Returns memory that send queues no longer hold to the system until the server stops.
+async fn release_memory(state: Arc<ServerState>) {
+    let mut interval = tokio::time::interval(MEMORY_RELEASE_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = interval.tick() => state.queues.budget.release_memory(),
         }
     }
 }

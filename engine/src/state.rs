@@ -5,6 +5,7 @@ use crate::apps::Apps;
 use crate::config::Config;
 use crate::events::EventQueue;
 use crate::peers::Peers;
+use crate::socket::{QueueLimits, QueueSettings, SendBudget};
 use std::sync::Arc;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -20,6 +21,8 @@ pub struct ServerState {
     pub peers: Arc<dyn Peers>,
     /// Events for the host.
     pub events: Arc<EventQueue>,
+    /// How every socket queues what it is sent, and the budget all queues share.
+    pub queues: QueueSettings,
     /// Cancelled when the server stops: sockets close with 4200, the listener stops accepting.
     pub shutdown: CancellationToken,
     /// Every connection task, so a stop can wait for them to finish.
@@ -36,9 +39,18 @@ impl ServerState {
         tls: Option<TlsAcceptor>,
         peers: Arc<dyn Peers>,
     ) -> ServerState {
+        let queues = QueueSettings {
+            limits: QueueLimits {
+                frames: config.send_queue_size,
+                bytes: config.send_queue_bytes,
+            },
+            budget: SendBudget::new(config.send_queue_budget),
+            direct_writes: !config.report_sent_messages,
+        };
         ServerState {
             apps: Arc::new(Apps::new(&config.apps, &peers)),
             peers,
+            queues,
             config,
             events,
             shutdown: CancellationToken::new(),

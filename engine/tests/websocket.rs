@@ -770,10 +770,11 @@ async fn client_that_stops_reading_is_disconnected_once_its_send_queue_overflows
 /// and `Server::publish` (which only queues, for the socket's task to write): the frames the
 /// kernel did not take wait in the queue, and every one arrives whole and in order, the
 /// server's own answers (a pong, a control-frame pong) after the events sent before them.
+/// The socket's byte cap is raised above what is sent, so that it waits instead.
 #[tokio::test]
 async fn a_client_that_reads_late_gets_every_frame_whole_and_in_order() {
     let server = start_with(
-        json!({"max_request_size": 100_000}),
+        json!({"max_request_size": 100_000, "send_queue_bytes": 32 * 1024 * 1024}),
         vec![app("app-1", "key-1", json!({}))],
     );
     let (mut late, _) = Client::connect(server.local_addr(), "key-1").await;

@@ -70,6 +70,11 @@ pub struct Config {
     pub event_queue_size: usize,
     /// How many frames may wait for one socket before it is closed as too slow.
     pub send_queue_size: usize,
+    /// How many bytes may wait for one socket before it is closed as too slow.
+    pub send_queue_bytes: usize,
+    /// How many bytes may wait in all sockets' queues together; past it the sockets that
+    /// hold the most are closed as too slow.
+    pub send_queue_budget: usize,
     /// Report every frame written to a socket as a `message_sent` event (for `--debug` and
     /// Laravel's `MessageSent`); off by default because it costs one event per delivery.
     pub report_sent_messages: bool,
@@ -117,7 +122,9 @@ impl Config {
             trusted_proxies: server.networks("trusted_proxies")?,
             workers: server.positive("workers", default_workers)?,
             event_queue_size: server.positive("event_queue_size", 10_000)?,
-            send_queue_size: server.positive("send_queue_size", 1_000)?,
+            send_queue_size: server.positive("send_queue_size", 100_000)?,
+            send_queue_bytes: server.positive("send_queue_bytes", 4 * 1024 * 1024)?,
+            send_queue_budget: server.positive("send_queue_budget", 256 * 1024 * 1024)?,
             report_sent_messages: server.boolean("report_sent_messages", false)?,
             scaling: ScalingConfig::from_node(&server.object_or_empty("scaling")?)?,
             apps,

@@ -4,7 +4,7 @@ use super::response;
 use crate::app::App;
 use crate::state::ServerState;
 use crate::ws;
-use crate::ws::transport::{SocketSettings, Transport, WriteSide};
+use crate::ws::transport::{Transport, WriteSide};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -102,7 +102,7 @@ async fn serve_upgraded(
     client: IpAddr,
     state: Arc<ServerState>,
 ) {
-    let settings = SocketSettings::of(&state.config);
+    let settings = &state.queues;
     match upgraded.downcast::<TokioIo<TcpStream>>() {
         Ok(Parts { io, read_buf, .. }) => {
             // Copied and let go: `read_buf` shares the HTTP server's whole read buffer.

@@ -2,8 +2,11 @@
 //! anyone may write to it, and a close signal.
 //!
 //! Channels store `Arc<Connection>`s. Sending never blocks and never grows memory without
-//! bound: when a socket's queue is full the socket is closed with 4100 instead. The queue is
-//! a plain deque that allocates only while frames wait, so an idle socket costs nothing here.
+//! bound: a queue is capped in frames and in bytes, and draws on the server-wide
+//! [`SendBudget`]. A socket past its cap, or among the heaviest when the budget is overdrawn,
+//! is closed with 4100: its queued frames are freed at once, and only its last words (the
+//! error and the close frame) are still taken. The queue is a plain deque that allocates only
+//! while frames wait, so an idle socket costs nothing here.
 //!
 //! On a plain TCP socket a sender whose frame finds nothing queued writes it to the socket
 //! itself, a non-blocking write under the queue's lock: a publish to a thousand idle sockets
@@ -17,6 +20,7 @@
 //! to sockets. The host's thread (PHP publishing in-process) only queues, so it spends a
 //! queue push per socket, never a system call.
 
+use super::budget::{SendBudget, HEAVY_QUEUE};
 use super::frame::Frame;
 use crate::protocol::PusherError;
 use parking_lot::Mutex;
@@ -24,7 +28,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 use std::task::{Context, Poll, Waker};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::Notify;
@@ -34,6 +38,31 @@ pub type SocketId = Arc<str>;
 
 /// How many queued frames one vectored write takes at most.
 const FRAMES_PER_WRITE: usize = 64;
+
+/// What a queued frame costs beyond its bytes: its slot in the queue and the shared buffer's
+/// header, so that a flood of tiny frames is bounded too.
+const FRAME_COST: usize = 64;
+
+/// How much one socket's queue may hold before the socket is closed as too slow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLimits {
+    /// Frames waiting.
+    pub frames: usize,
+    /// Bytes waiting, each frame counted with [`FRAME_COST`] more.
+    pub bytes: usize,
+}
+
+/// How every socket of a server queues what it is sent: the same limits and the one budget.
+#[derive(Clone)]
+pub struct QueueSettings {
+    /// Each socket's caps.
+    pub limits: QueueLimits,
+    /// The budget all queues draw on.
+    pub budget: Arc<SendBudget>,
+    /// Whether senders may write to a plain TCP socket themselves. Not when every written
+    /// frame must be reported, which only the socket task can do.
+    pub direct_writes: bool,
+}
 
 /// Makes a new random socket id in the `\d+\.\d+` form pusher-js and the server SDKs check.
 pub fn new_socket_id() -> SocketId {
@@ -58,7 +87,14 @@ struct SendQueue {
     frames: VecDeque<Frame>,
     /// How many bytes of the first frame are already on the wire.
     written: usize,
+    /// What the queue holds as its caps count it: unwritten bytes, plus [`FRAME_COST`] per
+    /// frame.
+    bytes: usize,
     open: bool,
+    /// The socket is closing for being too far behind: only its last words are taken.
+    last_words_only: bool,
+    /// Listed in the budget as heavy.
+    heavy: bool,
     /// The socket task, while it waits for frames.
     waiter: Option<Waker>,
     /// The socket's write side, when senders may write to it themselves.
@@ -74,26 +110,44 @@ impl SendQueue {
         }
     }
 
-    /// Marks the socket gone after a failed write; its task finds out and ends.
-    fn break_off(&mut self) {
-        self.broken = true;
-        self.open = false;
-        self.frames.clear();
-        self.wake();
+    /// Empties the queue, keeping a partly written first frame when `keep_partial` (the
+    /// stream must stay a sequence of whole frames); returns the bytes freed.
+    fn empty(&mut self, keep_partial: bool) -> usize {
+        let kept = match self.frames.pop_front() {
+            Some(front) if keep_partial && self.written > 0 => Some(front),
+            _ => None,
+        };
+        let kept_bytes = kept
+            .as_ref()
+            .map_or(0, |front| front.wire().len() - self.written + FRAME_COST);
+        if kept.is_none() {
+            self.written = 0;
+        }
+        // A new deque: the old one's buffer is freed, not kept for frames that never come.
+        self.frames = kept.into_iter().collect();
+        let freed = self.bytes - kept_bytes;
+        self.bytes = kept_bytes;
+        freed
     }
 
-    /// Forgets the first `count` bytes of the queue, which the kernel took.
-    fn advance(&mut self, mut count: usize) {
+    /// Forgets the first `count` bytes of the queue, which the kernel took; returns what the
+    /// caps count as freed.
+    fn advance(&mut self, mut count: usize) -> usize {
+        let mut freed = 0;
         while let Some(front) = self.frames.front() {
             let left = front.wire().len() - self.written;
             if count < left {
                 self.written += count;
-                return;
+                freed += count;
+                break;
             }
             count -= left;
+            freed += left + FRAME_COST;
             self.written = 0;
             self.frames.pop_front();
         }
+        self.bytes -= freed;
+        freed
     }
 }
 
@@ -101,30 +155,38 @@ impl SendQueue {
 pub struct Connection {
     socket_id: SocketId,
     queue: Mutex<SendQueue>,
-    capacity: usize,
+    limits: QueueLimits,
+    budget: Arc<SendBudget>,
+    /// This handle, for the budget's list of heavy queues.
+    me: Weak<Connection>,
     close_reason: OnceLock<PusherError>,
     close_requested: Notify,
 }
 
 impl Connection {
-    /// Creates the handle of a socket whose queue holds at most `capacity` frames. With
-    /// `direct`, senders write to that socket themselves when nothing is queued.
+    /// Creates the handle of a socket that queues as `settings` say. With `direct`, senders
+    /// write to that socket themselves when nothing is queued.
     pub fn new(
         socket_id: SocketId,
-        capacity: usize,
+        settings: &QueueSettings,
         direct: Option<OwnedWriteHalf>,
     ) -> Arc<Connection> {
-        Arc::new(Connection {
+        Arc::new_cyclic(|me| Connection {
             socket_id,
             queue: Mutex::new(SendQueue {
                 frames: VecDeque::new(),
                 written: 0,
+                bytes: 0,
                 open: true,
+                last_words_only: false,
+                heavy: false,
                 waiter: None,
                 direct,
                 broken: false,
             }),
-            capacity,
+            limits: settings.limits,
+            budget: settings.budget.clone(),
+            me: me.clone(),
             close_reason: OnceLock::new(),
             close_requested: Notify::new(),
         })
@@ -136,23 +198,29 @@ impl Connection {
     }
 
     /// Sends a frame: written at once when an engine thread sends it and nothing waits
-    /// before it, otherwise queued for the socket task. Returns whether it was taken; a full
-    /// queue closes the socket (4100).
+    /// before it, otherwise queued for the socket task. Returns whether it was taken; a
+    /// socket too far behind is closed (4100) instead.
     pub fn send(&self, frame: Frame) -> bool {
-        self.hand_over(frame, ENGINE_THREAD.get())
+        self.hand_over(frame, ENGINE_THREAD.get(), false)
     }
 
     /// Queues a frame for the socket task to write, whoever sends it: for fan-outs too big
     /// for one thread to write, which the socket tasks spread over the runtime's cores.
-    /// Returns whether it was taken; a full queue closes the socket (4100).
+    /// Returns whether it was taken; a socket too far behind is closed (4100) instead.
     pub fn enqueue(&self, frame: Frame) -> bool {
-        self.hand_over(frame, false)
+        self.hand_over(frame, false, false)
+    }
+
+    /// Sends one of the socket's last words (the error that closes it, its close frame):
+    /// taken even from a socket closing for being too far behind, past its caps.
+    pub fn send_last_words(&self, frame: Frame) -> bool {
+        self.hand_over(frame, ENGINE_THREAD.get(), true)
     }
 
     /// Hands a frame to the socket, written at once if `may_write` allows it.
-    fn hand_over(&self, frame: Frame, may_write: bool) -> bool {
+    fn hand_over(&self, frame: Frame, may_write: bool, last_words: bool) -> bool {
         let mut queue = self.queue.lock();
-        if !queue.open {
+        if !queue.open || (queue.last_words_only && !last_words) {
             return false;
         }
         let attempt = match &queue.direct {
@@ -161,25 +229,83 @@ impl Connection {
             }
             _ => None,
         };
+        let mut already_written = 0;
         if let Some(attempt) = attempt {
             match attempt {
                 Ok(count) if count == frame.wire().len() => return true,
-                Ok(count) => queue.written = count,
+                Ok(count) => already_written = count,
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
                 Err(_) => {
-                    queue.break_off();
+                    self.break_off(&mut queue);
                     return false;
                 }
             }
         }
-        if queue.frames.len() >= self.capacity {
+        let cost = frame.wire().len() - already_written + FRAME_COST;
+        // The first frame is always taken: it may be partly on the wire already.
+        let over_limits = !queue.frames.is_empty()
+            && (queue.frames.len() >= self.limits.frames || queue.bytes + cost > self.limits.bytes);
+        if over_limits && !last_words {
             drop(queue);
-            self.close(PusherError::OverCapacity);
+            self.close_too_slow();
             return false;
         }
+        if already_written > 0 {
+            queue.written = already_written;
+        }
         queue.frames.push_back(frame);
+        queue.bytes += cost;
+        // Drawn under the lock: the frame cannot be written, and repaid, before it is drawn.
+        let overdrawn = self.budget.draw(cost);
         queue.wake();
+        if !queue.heavy && queue.bytes >= HEAVY_QUEUE {
+            queue.heavy = true;
+            self.budget.list_heavy(&self.socket_id, self.me.clone());
+        }
+        drop(queue);
+        if overdrawn {
+            self.budget.shed();
+        }
         true
+    }
+
+    /// What the queue holds now, as its caps count it.
+    pub fn queued_bytes(&self) -> usize {
+        self.queue.lock().bytes
+    }
+
+    /// Closes the socket for being too far behind (4100): frees what waits, keeps only a
+    /// partly written frame, and from then on takes only the socket's last words.
+    pub fn close_too_slow(&self) {
+        let mut queue = self.queue.lock();
+        if !queue.open || queue.last_words_only {
+            return;
+        }
+        queue.last_words_only = true;
+        let freed = queue.empty(true);
+        let was_heavy = std::mem::take(&mut queue.heavy);
+        drop(queue);
+        if was_heavy {
+            self.budget.unlist(&self.socket_id);
+        }
+        self.budget.repay(freed);
+        self.budget.count_slow_close();
+        self.close(PusherError::OverCapacity);
+    }
+
+    /// Gives bytes the queue no longer holds back to the budget.
+    fn repay(&self, bytes: usize) {
+        if bytes > 0 {
+            self.budget.repay(bytes);
+        }
+    }
+
+    /// Takes the queue off the budget's heavy list once it is empty again.
+    fn unlist_if_drained(&self, queue: &mut SendQueue) {
+        if queue.heavy && queue.frames.is_empty() {
+            queue.heavy = false;
+            self.budget.unlist(&self.socket_id);
+        }
     }
 
     /// Waits until frames are queued for the socket task to write (or a write failed).
@@ -241,9 +367,13 @@ impl Connection {
             };
             drop(slices);
             match result {
-                Ok(count) => queue.advance(count),
+                Ok(count) => {
+                    let freed = queue.advance(count);
+                    self.repay(freed);
+                    self.unlist_if_drained(&mut queue);
+                }
                 Err(error) => {
-                    queue.break_off();
+                    self.break_off(&mut queue);
                     return Poll::Ready(Err(error));
                 }
             }
@@ -255,7 +385,33 @@ impl Connection {
     pub fn take_frames(&self, batch: &mut Vec<Frame>, max: usize) {
         let mut queue = self.queue.lock();
         let count = queue.frames.len().min(max);
+        let taken: usize = queue
+            .frames
+            .iter()
+            .take(count)
+            .map(|frame| frame.wire().len() + FRAME_COST)
+            .sum();
         batch.extend(queue.frames.drain(..count));
+        queue.bytes -= taken;
+        self.repay(taken);
+        self.unlist_if_drained(&mut queue);
+    }
+
+    /// Marks the socket gone after a failed write; its task finds out and ends.
+    fn break_off(&self, queue: &mut SendQueue) {
+        queue.broken = true;
+        queue.open = false;
+        self.let_go(queue);
+        queue.wake();
+    }
+
+    /// Frees everything queued and takes the queue off the budget's heavy list.
+    fn let_go(&self, queue: &mut SendQueue) {
+        let freed = queue.empty(false);
+        self.repay(freed);
+        if std::mem::take(&mut queue.heavy) {
+            self.budget.unlist(&self.socket_id);
+        }
     }
 
     /// Called when the socket is gone: later frames are refused, waiting ones freed and the
@@ -263,7 +419,7 @@ impl Connection {
     pub fn finish(&self) {
         let mut queue = self.queue.lock();
         queue.open = false;
-        queue.frames = VecDeque::new();
+        self.let_go(&mut queue);
         queue.waiter = None;
         queue.direct = None;
     }

@@ -6,9 +6,14 @@
 //! - [`frame`]: a text frame encoded once and shared by every socket it is sent to.
 //! - [`connection`]: the handle of one socket: its bounded send queue, direct writes, and
 //!   the request to close.
+//! - [`budget`]: the server-wide budget for bytes waiting in send queues.
 
+mod budget;
 mod connection;
 mod frame;
 
-pub use connection::{mark_engine_thread, new_socket_id, Connection, SocketId};
+pub use budget::SendBudget;
+pub use connection::{
+    mark_engine_thread, new_socket_id, Connection, QueueLimits, QueueSettings, SocketId,
+};
 pub use frame::Frame;

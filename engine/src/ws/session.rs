@@ -37,18 +37,32 @@ async fn unless_abandoned<E>(
     connection: &Connection,
     shutdown: &CancellationToken,
     limit: Duration,
-) -> bool {
+) -> WriteEnd {
+    let ended = |result: Result<(), E>| match result {
+        Ok(()) => WriteEnd::Done,
+        Err(_) => WriteEnd::Failed,
+    };
     let mut write = std::pin::pin!(write);
     if let Poll::Ready(result) = poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
-        return result.is_ok();
+        return ended(result);
     }
     tokio::select! {
         biased;
-        result = write => result.is_ok(),
-        _ = connection.close_requested() => false,
-        _ = shutdown.cancelled() => false,
-        _ = tokio::time::sleep(limit) => false,
+        result = write => ended(result),
+        reason = connection.close_requested() => WriteEnd::Abandoned(reason),
+        _ = shutdown.cancelled() => WriteEnd::Abandoned(PusherError::ServerShuttingDown),
+        _ = tokio::time::sleep(limit) => WriteEnd::Failed,
     }
+}
+
+/// How a write that may be abandoned ended.
+enum WriteEnd {
+    /// Everything was written.
+    Done,
+    /// The peer is gone, or took nothing for too long.
+    Failed,
+    /// The socket must close for this reason: it still gets its last words.
+    Abandoned(PusherError),
 }
 
 /// Goes on when `ok`, stops otherwise.
@@ -316,7 +330,11 @@ where
             }
         });
         let limit = self.app.config.ping_interval;
-        flow_of(unless_abandoned(written, &self.connection, &self.state.shutdown, limit).await)
+        match unless_abandoned(written, &self.connection, &self.state.shutdown, limit).await {
+            WriteEnd::Done => Flow::Continue,
+            WriteEnd::Failed => Flow::Stop,
+            WriteEnd::Abandoned(reason) => self.fail(reason),
+        }
     }
 
     /// Sends `error` as `pusher:error`; closes the socket when the error calls for it.
@@ -327,10 +345,14 @@ where
         flow_of(self.write(frames::error(&error)).is_ok())
     }
 
+    /// Ends the session for `error`: sends it as the socket's last words, then closes with
+    /// its code. Taken even from a socket closing for being too far behind.
     pub(super) fn fail(&mut self, error: PusherError) -> Flow {
-        match self.write(frames::error(&error)) {
-            Ok(()) => Flow::Close(error.code(), error.message()),
-            Err(Gone) => Flow::Stop,
+        self.app.count_sent(1);
+        let last_words = Frame::from(frames::error(&error));
+        match self.connection.send_last_words(last_words) {
+            true => Flow::Close(error.code(), error.message()),
+            false => Flow::Stop,
         }
     }
 

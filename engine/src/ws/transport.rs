@@ -6,8 +6,7 @@
 //! reads from and which are moved into the queue from there. tungstenite therefore never
 //! holds a half-written frame, and other tasks can write to a plain TCP socket directly.
 
-use crate::config::Config;
-use crate::socket::{new_socket_id, Connection, Frame};
+use crate::socket::{new_socket_id, Connection, Frame, QueueSettings};
 use futures_util::{SinkExt, StreamExt};
 use std::io;
 use std::pin::Pin;
@@ -37,26 +36,6 @@ pub enum WriteSide {
     Tcp(OwnedWriteHalf),
     /// Anything else.
     Stream(StreamWrite),
-}
-
-/// How every socket of a server is set up, derived once from its configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct SocketSettings {
-    /// How many frames may wait for one socket.
-    pub send_queue_size: usize,
-    /// Whether senders may write to a plain TCP socket themselves. Not when every written
-    /// frame must be reported, which only the socket task can do.
-    pub direct_writes: bool,
-}
-
-impl SocketSettings {
-    /// The settings `config` asks for.
-    pub fn of(config: &Config) -> SocketSettings {
-        SocketSettings {
-            send_queue_size: config.send_queue_size,
-            direct_writes: !config.report_sent_messages,
-        }
-    }
 }
 
 /// The read half given to tungstenite. What tungstenite writes is kept here until it is
@@ -112,7 +91,7 @@ impl<R: AsyncRead + Unpin> Transport<R> {
         already_read: Vec<u8>,
         write: WriteSide,
         config: WebSocketConfig,
-        settings: SocketSettings,
+        settings: &QueueSettings,
     ) -> Transport<R> {
         let (direct, writer) = match write {
             WriteSide::Tcp(half) if settings.direct_writes => (Some(half), None),
@@ -132,7 +111,7 @@ impl<R: AsyncRead + Unpin> Transport<R> {
         .await;
         Transport {
             ws,
-            connection: Connection::new(new_socket_id(), settings.send_queue_size, direct),
+            connection: Connection::new(new_socket_id(), settings, direct),
             writer,
         }
     }
@@ -149,19 +128,27 @@ impl<R: AsyncRead + Unpin> Transport<R> {
         if let Some(Ok(Message::Ping(_) | Message::Close(_))) = &message {
             let _ = self.ws.flush().await;
         }
-        self.queue_written();
+        self.queue_written(false);
         message
     }
 
     /// Queues a control frame (a ping) encoded by tungstenite.
     pub async fn send_control(&mut self, message: Message) -> bool {
-        self.ws.send(message).await.is_ok() && self.queue_written()
+        self.ws.send(message).await.is_ok() && self.queue_written(false)
     }
 
-    /// Moves what tungstenite wrote into the send queue; `false` when it was refused.
-    fn queue_written(&mut self) -> bool {
+    /// Moves what tungstenite wrote into the send queue, as the socket's last words when
+    /// `last_words`; `false` when it was refused.
+    fn queue_written(&mut self, last_words: bool) -> bool {
         let written = std::mem::take(&mut self.ws.get_mut().written);
-        written.is_empty() || self.connection.send(Frame::encoded(written))
+        if written.is_empty() {
+            return true;
+        }
+        let frame = Frame::encoded(written);
+        match last_words {
+            true => self.connection.send_last_words(frame),
+            false => self.connection.send(frame),
+        }
     }
 
     /// Writes everything queued, waiting for the client to take it; `written` sees each
@@ -192,7 +179,7 @@ impl<R: AsyncRead + Unpin> Transport<R> {
         };
         let handshake = async {
             if self.ws.close(Some(frame)).await.is_ok()
-                && self.queue_written()
+                && self.queue_written(true)
                 && self.flush(|_| {}).await.is_ok()
             {
                 while let Some(Ok(_)) = self.next().await {
