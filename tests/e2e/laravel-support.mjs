@@ -171,16 +171,17 @@ export function readEnv(dir = appDir) {
 }
 
 /**
- * A copy of the fixture app in a temp dir, without the contents of storage/ and
- * bootstrap/cache (so no sessions, cache entries or restart signals come along).
+ * A copy of an app (the fixture app by default) in a temp dir, without the contents of
+ * storage/ and bootstrap/cache (so no sessions, cache entries or restart signals come along).
  */
-export function copyApp() {
+export function copyApp(source = appDir) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reverb-rs-app-'));
-  cpSync(appDir, dir, {
+  cpSync(source, dir, {
     recursive: true,
-    filter: (source) => {
-      const relative = path.relative(appDir, source);
-      return !/^(storage|bootstrap\/cache)\//.test(relative) || path.basename(source) === '.gitignore';
+    verbatimSymlinks: true,
+    filter: (file) => {
+      const relative = path.relative(source, file);
+      return !/^(storage|bootstrap\/cache)\//.test(relative) || path.basename(file) === '.gitignore';
     },
   });
   for (const sub of ['app', 'framework/cache/data', 'framework/sessions', 'framework/views', 'logs']) {
@@ -232,12 +233,23 @@ export async function postAs(session, pathname, { form, json, headers = {} }) {
   return { status: response.status, body };
 }
 
+/** POSTs `form` to the app's `pathname` as the session; calls a pusher-js style `callback`. */
+function authorizeWith(session, pathname, form, callback) {
+  postAs(session, pathname, { form })
+    .then(({ status, body }) => (status === 200
+      ? callback(null, body)
+      : callback(Object.assign(new Error(`${pathname} answered ${status}`), { status }), null)))
+    .catch((error) => callback(error, null));
+}
+
 /**
  * laravel-echo as a Laravel page sets it up for Reverb, authorizing channels with the app's
- * real POST /broadcasting/auth and the session's cookie (pusher-js's Node transport cannot send
- * cookies itself, so the documented `authorizer` hook does the request).
+ * real POST /broadcasting/auth and signing in (pusher-js's `signin()`) with its POST
+ * /broadcasting/user-auth, with the session's cookie (pusher-js's Node transport cannot send
+ * cookies itself, so the documented `authorizer` and `customHandler` hooks do the requests).
+ * `options` go to Echo as they are, e.g. `{ broadcaster: 'pusher', cluster: 'mt1' }`.
  */
-export function echoFor(session, reverbPort, key) {
+export function echoFor(session, reverbPort, key, options = {}) {
   return new Echo({
     broadcaster: 'reverb',
     key,
@@ -249,13 +261,15 @@ export function echoFor(session, reverbPort, key) {
     enabledTransports: ['ws'],
     authorizer: (channel) => ({
       authorize: (socketId, callback) => {
-        postAs(session, '/broadcasting/auth', { form: { socket_id: socketId, channel_name: channel.name } })
-          .then(({ status, body }) => (status === 200
-            ? callback(null, body)
-            : callback(Object.assign(new Error(`/broadcasting/auth answered ${status}`), { status }), null)))
-          .catch((error) => callback(error, null));
+        authorizeWith(session, '/broadcasting/auth', { socket_id: socketId, channel_name: channel.name }, callback);
       },
     }),
+    userAuthentication: {
+      customHandler: ({ socketId }, callback) => {
+        authorizeWith(session, '/broadcasting/user-auth', { socket_id: socketId }, callback);
+      },
+    },
+    ...options,
   });
 }
 
