@@ -83,17 +83,23 @@ function track(child, name) {
   };
 }
 
+/** A long-running `php artisan ...args` in `cwd` (a queue worker, a server), tracked. */
+export function startArtisan(args, { cwd = appDir, env = {} } = {}) {
+  const child = spawn('php', php('artisan', ...args), {
+    cwd,
+    env: phpEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track(child, `artisan ${args[0]}`);
+}
+
 /**
  * `php artisan reverb:start --host=127.0.0.1 --port=0` in `cwd`; resolves once the server
  * printed the port it bound.
  */
 export async function startReverb({ cwd = appDir, env = {}, args = [] } = {}) {
-  const child = spawn('php', php('artisan', 'reverb:start', '--host=127.0.0.1', '--port=0', ...args), {
-    cwd,
-    env: phpEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const server = track(child, 'reverb:start');
+  const server = startArtisan(['reverb:start', '--host=127.0.0.1', '--port=0', ...args], { cwd, env });
+  const { child } = server;
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`reverb:start did not start within 15 s:\n${server.output()}`)), 15_000);
     const check = () => {
@@ -158,6 +164,39 @@ export function artisan(args, { cwd = appDir, env = {}, timeout = 20_000, withEx
       resolve({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr });
     });
   });
+}
+
+/** The reverb server and the app over `php -S`; stop() ends both. */
+export async function startStack(options = {}) {
+  const reverb = await startReverb(options);
+  let web;
+  try {
+    web = await startWeb({ ...options, reverbPort: reverb.port });
+  } catch (error) {
+    await reverb.stop();
+    throw error;
+  }
+  return {
+    reverb,
+    web,
+    async stop() {
+      await Promise.all([web.stop(), reverb.stop()]);
+    },
+  };
+}
+
+/** Resolves when an Echo channel is subscribed; rejects on its error() or after `ms`. */
+export function subscribed(channel, ms = 10_000) {
+  return within(new Promise((resolve, reject) => {
+    channel.subscribed(resolve);
+    channel.error((error) => reject(new Error(`subscription to ${channel.name} failed: ${JSON.stringify(error)}`)));
+  }), ms, `subscription to ${channel.name}`);
+}
+
+/** Resolves with the next value pushed into `list` after `from` entries. */
+export async function nextPushed(list, from, what, ms = 10_000) {
+  await waitUntil(() => list.length > from, ms, what);
+  return list[from];
 }
 
 /** KEY=VALUE pairs of an app's .env (quotes removed). */

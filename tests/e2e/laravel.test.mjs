@@ -14,7 +14,9 @@ import {
   appDir,
   root,
   startReverb,
-  startWeb,
+  startStack,
+  subscribed,
+  nextPushed,
   artisan,
   readEnv,
   copyApp,
@@ -28,22 +30,9 @@ import {
 } from './laravel-support.mjs';
 import { startRedis } from './redis-support.mjs';
 import { LARAVEL, laravelApp } from './laravel-apps-support.mjs';
+
 const room = () => `t${randomBytes(4).toString('hex')}`;
 const byName = (a, b) => a.name.localeCompare(b.name);
-
-/** Resolves when an Echo channel is subscribed; rejects on its error() or after `ms`. */
-function subscribed(channel, ms = 10_000) {
-  return within(new Promise((resolve, reject) => {
-    channel.subscribed(resolve);
-    channel.error((error) => reject(new Error(`subscription to ${channel.name} failed: ${JSON.stringify(error)}`)));
-  }), ms, `subscription to ${channel.name}`);
-}
-
-/** Resolves with the next value pushed into `list` after `from` entries. */
-async function nextPushed(list, from, what, ms = 10_000) {
-  await waitUntil(() => list.length > from, ms, what);
-  return list[from];
-}
 
 /** A connected pusher-js client that records close codes (via its errors) and state changes. */
 async function watchedClient(port, key) {
@@ -69,25 +58,6 @@ function snapshot(dir) {
   };
   walk('');
   return files;
-}
-
-/** The reverb server and the app over `php -S`; stop() ends both. */
-async function startStack(options = {}) {
-  const reverb = await startReverb(options);
-  let web;
-  try {
-    web = await startWeb({ ...options, reverbPort: reverb.port });
-  } catch (error) {
-    await reverb.stop();
-    throw error;
-  }
-  return {
-    reverb,
-    web,
-    async stop() {
-      await Promise.all([web.stop(), reverb.stop()]);
-    },
-  };
 }
 
 /**

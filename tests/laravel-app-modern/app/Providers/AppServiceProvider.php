@@ -11,7 +11,7 @@ class AppServiceProvider extends ServiceProvider
     public function boot(): void
     {
         Broadcast::userRoutes();
-        Broadcast::resolveAuthenticatedUserUsing(fn ($request) => [
+        Broadcast::resolveAuthenticatedUserUsing(fn ($request) => $request->user() === null ? null : [
             'id' => (string) $request->user()->id,
             'user_info' => ['name' => $request->user()->name],
         ]);
