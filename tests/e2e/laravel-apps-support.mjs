@@ -46,18 +46,19 @@ export function run(command, args, { cwd, env = {}, timeout = 300_000 } = {}) {
 }
 
 /**
- * Composer in `cwd`, as root if need be and never asking. The extension is not loaded into
- * Composer's PHP, so only its platform requirement is waived.
+ * The environment Composer runs in, also when artisan runs it: as root if need be, never
+ * asking. The extension is not loaded into Composer's PHP, so its platform requirement is
+ * waived (only that one).
  */
+const composerEnv = {
+  COMPOSER_ALLOW_SUPERUSER: '1',
+  COMPOSER_NO_INTERACTION: '1',
+  COMPOSER_IGNORE_PLATFORM_REQ: 'ext-reverb_rs',
+};
+
+/** Composer in `cwd`. */
 export function composer(args, { cwd }) {
-  return run('composer', [...args, '--no-interaction', '--no-progress'], {
-    cwd,
-    env: {
-      COMPOSER_ALLOW_SUPERUSER: '1',
-      COMPOSER_NO_INTERACTION: '1',
-      COMPOSER_IGNORE_PLATFORM_REQ: 'ext-reverb_rs',
-    },
-  });
+  return run('composer', [...args, '--no-interaction', '--no-progress'], { cwd, env: composerEnv });
 }
 
 /** `php artisan ...args` that must succeed; rejects with the output otherwise. */
@@ -120,7 +121,69 @@ async function createFixture(version, dir) {
   await artisanOk(['migrate', '--force'], { cwd: dir });
 }
 
-const builders = { skeleton: createSkeleton, fixture: createFixture };
+/**
+ * The Pulse 1.4 migration as published, made to run on Laravel 12.4+: its PulseMigration
+ * declares shouldRun() protected where Laravel's Migration now has it public, so the migration
+ * extends Laravel's Migration instead (what later Pulse releases do).
+ */
+function fixPulseMigration(dir) {
+  const migrations = path.join(dir, 'database/migrations');
+  for (const file of readdirSync(migrations).filter((name) => name.endsWith('_create_pulse_tables.php'))) {
+    const target = path.join(migrations, file);
+    const source = readFileSync(target, 'utf8');
+    if (!source.includes('extends PulseMigration')) continue;
+    writeFileSync(target, source
+      .replace('use Laravel\\Pulse\\Support\\PulseMigration;',
+        'use Illuminate\\Database\\Migrations\\Migration;\nuse Illuminate\\Support\\Facades\\DB;')
+      .replace('return new class extends PulseMigration\n{\n', `return new class extends Migration
+{
+    public function getConnection(): ?string
+    {
+        return config('pulse.storage.database.connection');
+    }
+
+    public function shouldRun(): bool
+    {
+        return in_array($this->driver(), ['mariadb', 'mysql', 'pgsql', 'sqlite']);
+    }
+
+    protected function driver(): string
+    {
+        return DB::connection($this->getConnection())->getDriverName();
+    }
+
+`));
+  }
+}
+
+/**
+ * An app set up with laravel/reverb 1.x the documented way, with Laravel Pulse and Reverb's
+ * two Pulse recorders in config/pulse.php: what an app looks like before swapping to reverb-rs.
+ */
+async function createReverbApp(version, dir) {
+  cpSync(await laravelApp(version, 'skeleton'), dir, { recursive: true, verbatimSymlinks: true });
+  // Laravel itself runs `composer require laravel/reverb:^1.0` and `artisan reverb:install`.
+  await artisanOk(['install:broadcasting', ...LARAVEL[version].reverbOption, '--without-node', '--no-interaction'], {
+    cwd: dir,
+    env: composerEnv,
+    timeout: 300_000,
+  });
+  await composer(['require', 'laravel/pulse'], { cwd: dir });
+  await artisanOk(['vendor:publish', '--provider=Laravel\\Pulse\\PulseServiceProvider'], { cwd: dir });
+  fixPulseMigration(dir);
+  const pulseConfig = path.join(dir, 'config/pulse.php');
+  writeFileSync(pulseConfig, readFileSync(pulseConfig, 'utf8').replace("    'recorders' => [\n", `    'recorders' => [
+        \\Laravel\\Reverb\\Pulse\\Recorders\\ReverbConnections::class => [
+            'sample_rate' => 1,
+        ],
+        \\Laravel\\Reverb\\Pulse\\Recorders\\ReverbMessages::class => [
+            'sample_rate' => 1,
+        ],
+`));
+  await artisanOk(['migrate', '--force'], { cwd: dir });
+}
+
+const builders = { skeleton: createSkeleton, fixture: createFixture, reverb: createReverbApp };
 
 /** Every file below `dir`, for the build's fingerprint. */
 function filesBelow(dir) {
@@ -146,8 +209,9 @@ const building = new Map();
 
 /**
  * The directory of a built Laravel `version` app: 'skeleton' (the fresh laravel/laravel app,
- * without reverb-rs) or 'fixture' (with reverb-rs installed the documented way and the test
- * app's routes, events, models and notifications). Built at most once; a concurrent build by
+ * without reverb-rs), 'fixture' (with reverb-rs installed the documented way and the test
+ * app's routes, events, models and notifications) or 'reverb' (set up with laravel/reverb and
+ * Pulse, for the swap to reverb-rs). Built at most once; a concurrent build by
  * another test process is harmless (the first to finish wins).
  */
 export function laravelApp(version, variant) {
