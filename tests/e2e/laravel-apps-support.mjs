@@ -225,8 +225,9 @@ async function build(version, variant) {
   const target = path.join(cacheDir, `${name}-${fingerprint(version, variant)}`);
   if (existsSync(target)) return target;
   mkdirSync(cacheDir, { recursive: true });
-  for (const stale of readdirSync(cacheDir).filter((entry) => entry.startsWith(`${name}-`))) {
-    rmSync(path.join(cacheDir, stale), { recursive: true, force: true });
+  const stale = (entry) => entry.startsWith(`${name}-`) && entry !== path.basename(target);
+  for (const old of readdirSync(cacheDir).filter(stale)) {
+    rmSync(path.join(cacheDir, old), { recursive: true, force: true });
   }
   const work = mkdtempSync(path.join(cacheDir, `.build-${name}-`));
   try {
