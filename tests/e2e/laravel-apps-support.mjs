@@ -79,8 +79,9 @@ function repositories() {
 }
 
 /**
- * A fresh laravel/laravel skeleton in `dir`, pinned to the tested framework version, without
- * development packages (the offline repository has none), its .env, key and SQLite database.
+ * A fresh laravel/laravel skeleton in `dir`, pinned to the tested framework and Symfony
+ * versions, without development packages (the offline repository has none), with its .env,
+ * key and SQLite database.
  */
 async function createSkeleton(version, dir) {
   const { skeleton, framework } = LARAVEL[version];
@@ -94,6 +95,8 @@ async function createSkeleton(version, dir) {
   delete manifest.version;
   delete manifest['require-dev'];
   manifest.require['laravel/framework'] = framework;
+  // Laravel 11.33's artisan fails on symfony/console 7.3+; the offline repository has 7.2 only.
+  manifest.require['symfony/console'] = '7.2.*';
   manifest.repositories = repositories();
   writeFileSync(path.join(dir, 'composer.json'), `${JSON.stringify(manifest, null, 4)}\n`);
   writeFileSync(path.join(dir, '.env'), readFileSync(path.join(dir, '.env.example')));
