@@ -83,17 +83,23 @@ function track(child, name) {
   };
 }
 
+/** A long-running `php artisan ...args` in `cwd` (a queue worker, a server), tracked. */
+export function startArtisan(args, { cwd = appDir, env = {} } = {}) {
+  const child = spawn('php', php('artisan', ...args), {
+    cwd,
+    env: phpEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track(child, `artisan ${args[0]}`);
+}
+
 /**
  * `php artisan reverb:start --host=127.0.0.1 --port=0` in `cwd`; resolves once the server
  * printed the port it bound.
  */
 export async function startReverb({ cwd = appDir, env = {}, args = [] } = {}) {
-  const child = spawn('php', php('artisan', 'reverb:start', '--host=127.0.0.1', '--port=0', ...args), {
-    cwd,
-    env: phpEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const server = track(child, 'reverb:start');
+  const server = startArtisan(['reverb:start', '--host=127.0.0.1', '--port=0', ...args], { cwd, env });
+  const { child } = server;
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`reverb:start did not start within 15 s:\n${server.output()}`)), 15_000);
     const check = () => {
@@ -160,6 +166,39 @@ export function artisan(args, { cwd = appDir, env = {}, timeout = 20_000, withEx
   });
 }
 
+/** The reverb server and the app over `php -S`; stop() ends both. */
+export async function startStack(options = {}) {
+  const reverb = await startReverb(options);
+  let web;
+  try {
+    web = await startWeb({ ...options, reverbPort: reverb.port });
+  } catch (error) {
+    await reverb.stop();
+    throw error;
+  }
+  return {
+    reverb,
+    web,
+    async stop() {
+      await Promise.all([web.stop(), reverb.stop()]);
+    },
+  };
+}
+
+/** Resolves when an Echo channel is subscribed; rejects on its error() or after `ms`. */
+export function subscribed(channel, ms = 10_000) {
+  return within(new Promise((resolve, reject) => {
+    channel.subscribed(resolve);
+    channel.error((error) => reject(new Error(`subscription to ${channel.name} failed: ${JSON.stringify(error)}`)));
+  }), ms, `subscription to ${channel.name}`);
+}
+
+/** Resolves with the next value pushed into `list` after `from` entries. */
+export async function nextPushed(list, from, what, ms = 10_000) {
+  await waitUntil(() => list.length > from, ms, what);
+  return list[from];
+}
+
 /** KEY=VALUE pairs of an app's .env (quotes removed). */
 export function readEnv(dir = appDir) {
   const env = {};
@@ -171,16 +210,17 @@ export function readEnv(dir = appDir) {
 }
 
 /**
- * A copy of the fixture app in a temp dir, without the contents of storage/ and
- * bootstrap/cache (so no sessions, cache entries or restart signals come along).
+ * A copy of an app (the fixture app by default) in a temp dir, without the contents of
+ * storage/ and bootstrap/cache (so no sessions, cache entries or restart signals come along).
  */
-export function copyApp() {
+export function copyApp(source = appDir) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reverb-rs-app-'));
-  cpSync(appDir, dir, {
+  cpSync(source, dir, {
     recursive: true,
-    filter: (source) => {
-      const relative = path.relative(appDir, source);
-      return !/^(storage|bootstrap\/cache)\//.test(relative) || path.basename(source) === '.gitignore';
+    verbatimSymlinks: true,
+    filter: (file) => {
+      const relative = path.relative(source, file);
+      return !/^(storage|bootstrap\/cache)\//.test(relative) || path.basename(file) === '.gitignore';
     },
   });
   for (const sub of ['app', 'framework/cache/data', 'framework/sessions', 'framework/views', 'logs']) {
@@ -232,12 +272,23 @@ export async function postAs(session, pathname, { form, json, headers = {} }) {
   return { status: response.status, body };
 }
 
+/** POSTs `form` to the app's `pathname` as the session; calls a pusher-js style `callback`. */
+function authorizeWith(session, pathname, form, callback) {
+  postAs(session, pathname, { form })
+    .then(({ status, body }) => (status === 200
+      ? callback(null, body)
+      : callback(Object.assign(new Error(`${pathname} answered ${status}`), { status }), null)))
+    .catch((error) => callback(error, null));
+}
+
 /**
  * laravel-echo as a Laravel page sets it up for Reverb, authorizing channels with the app's
- * real POST /broadcasting/auth and the session's cookie (pusher-js's Node transport cannot send
- * cookies itself, so the documented `authorizer` hook does the request).
+ * real POST /broadcasting/auth and signing in (pusher-js's `signin()`) with its POST
+ * /broadcasting/user-auth, with the session's cookie (pusher-js's Node transport cannot send
+ * cookies itself, so the documented `authorizer` and `customHandler` hooks do the requests).
+ * `options` go to Echo as they are, e.g. `{ broadcaster: 'pusher', cluster: 'mt1' }`.
  */
-export function echoFor(session, reverbPort, key) {
+export function echoFor(session, reverbPort, key, options = {}) {
   return new Echo({
     broadcaster: 'reverb',
     key,
@@ -249,13 +300,15 @@ export function echoFor(session, reverbPort, key) {
     enabledTransports: ['ws'],
     authorizer: (channel) => ({
       authorize: (socketId, callback) => {
-        postAs(session, '/broadcasting/auth', { form: { socket_id: socketId, channel_name: channel.name } })
-          .then(({ status, body }) => (status === 200
-            ? callback(null, body)
-            : callback(Object.assign(new Error(`/broadcasting/auth answered ${status}`), { status }), null)))
-          .catch((error) => callback(error, null));
+        authorizeWith(session, '/broadcasting/auth', { socket_id: socketId, channel_name: channel.name }, callback);
       },
     }),
+    userAuthentication: {
+      customHandler: ({ socketId }, callback) => {
+        authorizeWith(session, '/broadcasting/user-auth', { socket_id: socketId }, callback);
+      },
+    },
+    ...options,
   });
 }
 

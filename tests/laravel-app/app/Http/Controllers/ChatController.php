@@ -2,7 +2,6 @@
 
 namespace App\Http\Controllers;
 
-use App\Events\MessagePosted;
 use App\Models\User;
 use App\Providers\AppServiceProvider;
 use Illuminate\Http\Request;
@@ -69,25 +68,6 @@ class ChatController extends Controller
         $request->session()->invalidate();
 
         return redirect('/');
-    }
-
-    /** POST /messages {room, text}: broadcasts to the room, except the sender's socket (X-Socket-ID). */
-    public function post(Request $request)
-    {
-        $text = trim((string) $request->input('text', ''));
-        $room = (string) $request->input('room', 'lobby');
-
-        if ($text === '' || mb_strlen($text) > 1000) {
-            return response()->json(['message' => 'The text must be 1 to 1000 characters.'], 422);
-        }
-        if (! preg_match('/^[A-Za-z0-9_-]{1,40}$/', $room)) {
-            return response()->json(['message' => 'Unknown room.'], 422);
-        }
-
-        $event = new MessagePosted($room, $text, $request->user()->toArray());
-        broadcast($event)->toOthers();
-
-        return response()->json(['message' => $event->broadcastWith()], 201);
     }
 
     /** The browser builds of pusher-js and laravel-echo, straight from node_modules. */
