@@ -15,7 +15,9 @@
 # The sizes can be changed for short trial runs (defaults in brackets): IDLE_STEPS
 # [1000,5000,10000,19000], FANOUT_RATES [50,100,200,400], SATURATION_RATES [10,20,30,40,60],
 # FANOUT_SECONDS [8] (seconds per rate), CHURN_CYCLES [1000000], CHURN_SECONDS [150],
-# PHP_CALLS [20000].
+# PHP_CALLS [20000], FLOOD_STUCK [100] (subscribers that never read), FLOOD_SECONDS [20],
+# FLOOD_REST [60] (seconds before the resting RSS is read). The flood scenario (not in the
+# default set) runs with SCENARIOS=flood.
 #
 # sockudo 5.2.0 is installed with cargo when missing (about 13 minutes, needs protobuf-compiler).
 set -euo pipefail
@@ -30,6 +32,9 @@ fanout_seconds=${FANOUT_SECONDS:-8}
 churn_cycles=${CHURN_CYCLES:-1000000}
 churn_seconds=${CHURN_SECONDS:-150}
 php_calls=${PHP_CALLS:-20000}
+flood_stuck=${FLOOD_STUCK:-100}
+flood_seconds=${FLOOD_SECONDS:-20}
+flood_rest=${FLOOD_REST:-60}
 write_docs=${WRITE_DOCS:-1}
 
 cargo build --release --locked --quiet
@@ -122,6 +127,8 @@ run_scenario() {
             # The in-process case exists only for reverb-rs.
             if [ "$1" = sockudo ]; then php+=(--no-in-process); fi
             "${php[@]}" ;;
+        flood) "${bench[@]}" flood "${common[@]}" --stuck "$flood_stuck" --seconds "$flood_seconds" \
+            --rest "$flood_rest" ;;
         churn) "${bench[@]}" churn "${common[@]}" "${spread[@]}" --cycles "$churn_cycles" \
             --concurrency 100 --max-seconds "$churn_seconds" ;;
         *) echo "unknown scenario $2" >&2; exit 1 ;;

@@ -151,6 +151,12 @@ class Report:
             lambda r: r["baseline_cycles"], fmt)
         row("churn: RSS drift from there to the end", "churn", lambda r: r["drift_percent"],
             lambda v: fmt(v, 2, " %"))
+        mib = lambda v: fmt(v and v / 2 ** 20, 3, " MiB")
+        row("flood: server RSS before the attack", "flood", lambda r: r["rss_before"], mib)
+        row("flood: server RSS at its peak during the attack", "flood", lambda r: r["rss_peak"], mib)
+        row("flood: server RSS after the rest", "flood", lambda r: r["rss_rest"], mib)
+        row("flood: client events the attackers got in", "flood", lambda r: r["events_sent"], fmt)
+        row("flood: stuck subscribers the server closed", "flood", lambda r: r["stuck_closed"], fmt)
         if rows:
             rounds = max(len(v) for v in self.runs.values())
             self.out(f"| scenario (median of {rounds}) | " + " | ".join(SERVERS) + " |")

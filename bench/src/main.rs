@@ -9,6 +9,8 @@
 //! - `churn`: connect/subscribe/disconnect cycles and the server's RSS drift.
 //! - `floor`: the kernel's own cost, with no server: a loopback round trip across cores and
 //!   one small write to each of many sockets.
+//! - `flood`: hostile clients whisper large client events to subscribers that never read:
+//!   the server's RSS at its peak and after a rest.
 //!
 //! `idle`, `fanout` and `churn` spread their sockets over worker processes (copies of this
 //! binary run with a hidden `*-worker` subcommand), each connecting from its own address.
@@ -17,6 +19,7 @@
 mod churn;
 mod fanout;
 mod floor;
+mod flood;
 mod idle;
 mod latency;
 mod proc_stats;
@@ -49,6 +52,8 @@ enum Scenario {
     Churn(churn::ChurnArgs),
     /// The kernel's cost with no server: a round trip across cores, a write per socket.
     Floor(floor::FloorArgs),
+    /// Large client events to subscribers that never read: peak and resting server RSS.
+    Flood(flood::FloodArgs),
     /// The peer process of `floor`, on its own core.
     #[command(hide = true)]
     FloorPeer(floor::FloorPeerArgs),
@@ -72,6 +77,7 @@ async fn main() {
         Scenario::Publish(args) => publish::run(args).await,
         Scenario::Churn(args) => churn::run(args).await,
         Scenario::Floor(args) => floor::run(args).await,
+        Scenario::Flood(args) => flood::run(args).await,
         Scenario::FloorPeer(args) => floor::work(args).await,
         Scenario::IdleWorker(args) => idle::work(args).await,
         Scenario::FanoutWorker(args) => fanout::work(args).await,

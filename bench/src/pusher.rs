@@ -24,6 +24,16 @@ pub struct Target {
 
 /// Opens a socket from `source` and waits for `pusher:connection_established`.
 pub async fn connect(target: &Target, source: &str) -> Result<Socket, String> {
+    connect_with_buffer(target, source, None).await
+}
+
+/// Like [`connect`], with the kernel's receive buffer for the socket set to `receive_buffer`
+/// bytes when given.
+pub async fn connect_with_buffer(
+    target: &Target,
+    source: &str,
+    receive_buffer: Option<u32>,
+) -> Result<Socket, String> {
     let address = format!("{}:{}", target.host, target.port);
     let remote = address
         .parse()
@@ -33,6 +43,11 @@ pub async fn connect(target: &Target, source: &str) -> Result<Socket, String> {
         .parse()
         .map_err(|e| format!("bad source address {source}: {e}"))?;
     socket.bind(local).map_err(|e| e.to_string())?;
+    if let Some(bytes) = receive_buffer {
+        socket
+            .set_recv_buffer_size(bytes)
+            .map_err(|e| e.to_string())?;
+    }
     let stream = socket.connect(remote).await.map_err(|e| e.to_string())?;
     let url = format!(
         "ws://{address}/app/{}?protocol=7&client=reverb-bench",
