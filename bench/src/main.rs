@@ -18,8 +18,8 @@
 
 mod churn;
 mod fanout;
-mod floor;
 mod flood;
+mod floor;
 mod idle;
 mod latency;
 mod proc_stats;
