@@ -54,10 +54,8 @@ async fn with_client<T: Send + 'static>(
 async fn client_trigger_delivers_and_returns_channel_info() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, id_a) = Client::connect(addr, KEY).await;
-    let (mut b, _) = Client::connect(addr, KEY).await;
-    a.subscribe("news").await;
-    b.subscribe("news").await;
+    let (mut a, id_a) = Client::subscribed(addr, "news").await;
+    let (mut b, _) = Client::subscribed(addr, "news").await;
 
     let answer = with_client(addr, "client.trigger", move |client| {
         let plain = client.trigger(&names(&["news"]), "update", r#"{"v":1}"#, None, &[]);
@@ -95,8 +93,7 @@ async fn client_trigger_delivers_and_returns_channel_info() {
 async fn client_trigger_batch_delivers_and_returns_batch_info() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, _) = Client::connect(addr, KEY).await;
-    a.subscribe("a").await;
+    let (mut a, _) = Client::subscribed(addr, "a").await;
 
     let answer = with_client(addr, "client.trigger_batch", move |client| {
         let event = |channel: &str, name: &str, info: &[&str]| BatchEvent {
@@ -127,8 +124,7 @@ async fn client_trigger_batch_delivers_and_returns_batch_info() {
 async fn client_channels_and_channel_report_occupied_channels() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, id_a) = Client::connect(addr, KEY).await;
-    a.subscribe("news").await;
+    let (mut a, id_a) = Client::subscribed(addr, "news").await;
     join_presence_as(&mut a, &id_a, "presence-room", json!(1)).await;
 
     let answers = with_client(addr, "client.channels / client.channel", move |client| {

@@ -10,7 +10,7 @@ use serde_json::json;
 use std::time::Duration;
 use support::{
     assert_next_is_marker, join_presence, names, occupied_channels, start_one, subscribe_frame,
-    subscribe_private, Client, KEY,
+    subscribe_private, subscribed_frame, Client, KEY,
 };
 
 #[tokio::test]
@@ -20,14 +20,7 @@ async fn cache_channel_with_nothing_cached_sends_cache_miss_after_subscription_s
     client
         .send_json(subscribe_frame("cache-x", None, None))
         .await;
-    assert_eq!(
-        client.next_json().await,
-        json!({
-            "event": "pusher_internal:subscription_succeeded",
-            "data": "{}",
-            "channel": "cache-x",
-        })
-    );
+    assert_eq!(client.next_json().await, subscribed_frame("cache-x"));
     assert_eq!(
         client.next_json().await,
         json!({"event": "pusher:cache_miss", "channel": "cache-x"})
@@ -39,9 +32,8 @@ async fn cache_channel_with_nothing_cached_sends_cache_miss_after_subscription_s
 async fn cache_channel_sends_the_last_event_to_a_new_subscriber() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut first, _) = Client::connect(addr, KEY).await;
+    let (mut first, _) = Client::subscribed(addr, "cache-x").await;
     let (mut late, _) = Client::connect(addr, KEY).await;
-    first.subscribe("cache-x").await;
     first.expect_event("pusher:cache_miss").await;
 
     for (event, data) in [("one", r#"{"n":1}"#), ("two", r#"{"n":2}"#)] {
@@ -73,8 +65,7 @@ async fn cache_channel_keeps_an_event_published_while_nobody_was_subscribed() {
     assert_eq!(queued, 0);
     assert!(occupied_channels(&server).is_empty());
 
-    let (mut client, _) = Client::connect(server.local_addr(), KEY).await;
-    client.subscribe("cache-y").await;
+    let (mut client, _) = Client::subscribed(server.local_addr(), "cache-y").await;
     assert_eq!(
         client.next_json().await,
         json!({"event": "price", "data": r#"{"eur":1}"#, "channel": "cache-y"})
@@ -89,15 +80,13 @@ async fn cached_event_is_gone_after_cache_ttl() {
         .publish("app-1", &names(&["cache-x"]), "price", "{}", None)
         .unwrap();
 
-    let (mut early, _) = Client::connect(addr, KEY).await;
-    early.subscribe("cache-x").await;
+    let (mut early, _) = Client::subscribed(addr, "cache-x").await;
     early.expect_event("price").await;
 
     // The one sleep of this file: the TTL is whole seconds.
     tokio::time::sleep(Duration::from_millis(1_200)).await;
 
-    let (mut late, _) = Client::connect(addr, KEY).await;
-    late.subscribe("cache-x").await;
+    let (mut late, _) = Client::subscribed(addr, "cache-x").await;
     assert_eq!(
         late.next_json().await,
         json!({"event": "pusher:cache_miss", "channel": "cache-x"})

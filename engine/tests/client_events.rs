@@ -151,8 +151,7 @@ async fn client_messages_over_the_rate_limit_get_4301_and_the_socket_stays_open(
     let server = start_one(rate_limited(false));
     let addr = server.local_addr();
     let (mut sender, _) = Client::connect(addr, KEY).await;
-    let (mut other, _) = Client::connect(addr, KEY).await;
-    other.subscribe("room").await;
+    let (mut other, _) = Client::subscribed(addr, "room").await;
 
     exceed_the_rate_limit(&mut sender).await;
 

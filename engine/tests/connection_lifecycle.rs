@@ -80,8 +80,7 @@ async fn socket_answering_pings_with_pusher_pong_is_not_pruned() {
 #[tokio::test]
 async fn disconnecting_leaves_every_channel() {
     let server = start_one(json!({}));
-    let (mut client, socket_id) = Client::connect(server.local_addr(), "key-1").await;
-    client.subscribe("a").await;
+    let (mut client, socket_id) = Client::subscribed(server.local_addr(), "a").await;
     client.subscribe("b").await;
     drop(client);
 
@@ -168,8 +167,7 @@ async fn client_that_stops_reading_is_disconnected_once_its_send_queue_overflows
         json!({"send_queue_size": 4}),
         vec![app("app-1", "key-1", json!({}))],
     );
-    let (mut stalled, socket_id) = Client::connect(server.local_addr(), "key-1").await;
-    stalled.subscribe("news").await;
+    let (mut stalled, socket_id) = Client::subscribed(server.local_addr(), "news").await;
     // From here on the client reads nothing.
 
     let payload = "x".repeat(64 * 1024);
@@ -213,8 +211,7 @@ async fn a_client_that_reads_late_gets_every_frame_whole_and_in_order() {
         json!({"max_request_size": 100_000}),
         vec![app("app-1", "key-1", json!({}))],
     );
-    let (mut late, _) = Client::connect(server.local_addr(), "key-1").await;
-    late.subscribe("news").await;
+    let (mut late, _) = Client::subscribed(server.local_addr(), "news").await;
 
     let events = 300;
     let padding = "x".repeat(64 * 1024);

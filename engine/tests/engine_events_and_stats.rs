@@ -11,8 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 #[tokio::test]
 async fn engine_reports_the_lifecycle_of_a_socket() {
     let server = start_one(json!({}));
-    let (mut client, socket_id) = Client::connect(server.local_addr(), "key-1").await;
-    client.subscribe("news").await;
+    let (mut client, socket_id) = Client::subscribed(server.local_addr(), "news").await;
     client
         .send_json(json!({"event": "some-event", "channel": "news", "data": {}}))
         .await;

@@ -78,8 +78,7 @@ async fn trigger_with_any_auth_timestamp_is_accepted_when_timestamp_window_is_0(
 async fn trigger_with_a_body_md5_mismatch_is_401() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut subscriber, _) = Client::connect(addr, KEY).await;
-    subscriber.subscribe("news").await;
+    let (mut subscriber, _) = Client::subscribed(addr, "news").await;
     let api = Api::new(addr);
     let signed_body = br#"{"name":"e","data":"signed","channels":["news"]}"#;
     let sent_body = br#"{"name":"e","data":"tampered","channels":["news"]}"#.to_vec();

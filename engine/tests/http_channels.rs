@@ -17,8 +17,7 @@ async fn channels_lists_only_occupied_channels() {
         .await
         .assert_ok(&json!({"channels": {}}));
 
-    let (mut client, socket_id) = Client::connect(addr, KEY).await;
-    client.subscribe("news").await;
+    let (mut client, socket_id) = Client::subscribed(addr, "news").await;
     client.subscribe("left").await;
     client.unsubscribe("left").await;
     join_presence_as(&mut client, &socket_id, "presence-room", json!(1)).await;
@@ -36,8 +35,7 @@ async fn channels_lists_only_occupied_channels() {
 async fn channels_filter_by_prefix() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut client, socket_id) = Client::connect(addr, KEY).await;
-    client.subscribe("news").await;
+    let (mut client, socket_id) = Client::subscribed(addr, "news").await;
     client.subscribe("privately-public").await;
     join_presence_as(&mut client, &socket_id, "presence-room", json!(1)).await;
     join_presence_as(&mut client, &socket_id, "presence-lobby", json!(1)).await;
@@ -59,10 +57,9 @@ async fn channels_info_user_count_for_presence_channels() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
     // Three sockets, two users: user 1 twice, user 2 once.
-    let (mut a, id_a) = Client::connect(addr, KEY).await;
+    let (mut a, id_a) = Client::subscribed(addr, "news").await;
     let (mut b, id_b) = Client::connect(addr, KEY).await;
     let (mut c, id_c) = Client::connect(addr, KEY).await;
-    a.subscribe("news").await;
     join_presence_as(&mut a, &id_a, "presence-room", json!(1)).await;
     join_presence_as(&mut b, &id_b, "presence-room", json!(1)).await;
     join_presence_as(&mut c, &id_c, "presence-room", json!(2)).await;
@@ -97,10 +94,8 @@ async fn channel_unknown_is_not_occupied() {
 async fn channel_occupied_returns_only_the_requested_attributes() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, id_a) = Client::connect(addr, KEY).await;
-    let (mut b, _) = Client::connect(addr, KEY).await;
-    a.subscribe("news").await;
-    b.subscribe("news").await;
+    let (mut a, id_a) = Client::subscribed(addr, "news").await;
+    let (mut b, _) = Client::subscribed(addr, "news").await;
     join_presence_as(&mut a, &id_a, "presence-room", json!(7)).await;
 
     let api = Api::new(addr);
@@ -131,8 +126,7 @@ async fn channel_occupied_returns_only_the_requested_attributes() {
 async fn channel_info_cache_returns_the_last_event_frame_of_a_cache_channel() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut client, _) = Client::connect(addr, KEY).await;
-    client.subscribe("cache-prices").await;
+    let (mut client, _) = Client::subscribed(addr, "cache-prices").await;
     client.expect_event("pusher:cache_miss").await;
 
     let api = Api::new(addr);
@@ -222,8 +216,7 @@ async fn users_lists_each_presence_user_once_with_its_id_type_kept() {
 async fn users_of_a_non_presence_channel_is_400() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut client, _) = Client::connect(addr, KEY).await;
-    client.subscribe("news").await;
+    let (mut client, _) = Client::subscribed(addr, "news").await;
     Api::new(addr)
         .get("/channels/news/users", &[])
         .await

@@ -13,8 +13,7 @@ use support::{app, event_frame, join_presence_as, start_one, start_with, Client,
 async fn trigger_to_one_channel_returns_an_empty_object_and_delivers_the_frame() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut subscriber, _) = Client::connect(addr, KEY).await;
-    subscriber.subscribe("news").await;
+    let (mut subscriber, _) = Client::subscribed(addr, "news").await;
 
     let data = r#"{ "price": 1.5, "text": "héllo \"world\"" }"#;
     let resp = Api::new(addr)
@@ -35,10 +34,8 @@ async fn trigger_to_one_channel_returns_an_empty_object_and_delivers_the_frame()
 async fn trigger_to_several_channels_returns_an_empty_object_and_reaches_each_channel() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut one, _) = Client::connect(addr, KEY).await;
-    let (mut two, _) = Client::connect(addr, KEY).await;
-    one.subscribe("one").await;
-    two.subscribe("two").await;
+    let (mut one, _) = Client::subscribed(addr, "one").await;
+    let (mut two, _) = Client::subscribed(addr, "two").await;
 
     let api = Api::new(addr);
     api.trigger(&json!({"name": "e", "data": "{}", "channels": ["one", "two", "nobody"]}))
@@ -58,10 +55,8 @@ async fn trigger_to_several_channels_returns_an_empty_object_and_reaches_each_ch
 async fn trigger_with_socket_id_excludes_that_socket() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, id_a) = Client::connect(addr, KEY).await;
-    let (mut b, _) = Client::connect(addr, KEY).await;
-    a.subscribe("news").await;
-    b.subscribe("news").await;
+    let (mut a, id_a) = Client::subscribed(addr, "news").await;
+    let (mut b, _) = Client::subscribed(addr, "news").await;
 
     let api = Api::new(addr);
     api.trigger(&json!({"name": "update", "data": "{}", "channels": ["news"], "socket_id": id_a}))
@@ -77,8 +72,7 @@ async fn trigger_info_returns_user_count_for_presence_and_subscription_count_for
     let addr = server.local_addr();
     let (mut member, member_id) = Client::connect(addr, KEY).await;
     join_presence_as(&mut member, &member_id, "presence-a", json!(1)).await;
-    let (mut subscriber, _) = Client::connect(addr, KEY).await;
-    subscriber.subscribe("b").await;
+    let (mut subscriber, _) = Client::subscribed(addr, "b").await;
 
     let api = Api::new(addr);
     let body = |info: &str| json!({"name": "e", "data": "{}", "channels": ["presence-a", "b"], "info": info});
@@ -115,8 +109,7 @@ async fn trigger_info_returns_user_count_for_presence_and_subscription_count_for
 async fn trigger_with_an_invalid_field_is_422_naming_it_and_delivers_nothing() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut subscriber, _) = Client::connect(addr, KEY).await;
-    subscriber.subscribe("news").await;
+    let (mut subscriber, _) = Client::subscribed(addr, "news").await;
     let api = Api::new(addr);
     let cases: [(&str, Value, &[&str]); 9] = [
         (
@@ -177,8 +170,7 @@ async fn trigger_with_an_invalid_field_is_422_naming_it_and_delivers_nothing() {
 async fn trigger_over_max_channels_per_event_is_422() {
     let server = start_one(json!({"max_channels_per_event": 2}));
     let addr = server.local_addr();
-    let (mut subscriber, _) = Client::connect(addr, KEY).await;
-    subscriber.subscribe("a").await;
+    let (mut subscriber, _) = Client::subscribed(addr, "a").await;
     let api = Api::new(addr);
     api.trigger(&json!({"name": "e", "data": "{}", "channels": ["a", "b", "c"]}))
         .await
@@ -244,8 +236,7 @@ async fn trigger_with_a_raised_max_request_size_accepts_a_150_kb_body() {
         vec![app(APP_ID, KEY, json!({}))],
     );
     let addr = server.local_addr();
-    let (mut subscriber, _) = Client::connect(addr, KEY).await;
-    subscriber.subscribe("news").await;
+    let (mut subscriber, _) = Client::subscribed(addr, "news").await;
 
     let data = "z".repeat(150_000);
     let body = json!({"name": "big", "data": data, "channels": ["news"]});
@@ -278,8 +269,7 @@ async fn batch_with_info_on_some_items_returns_one_entry_per_item() {
     let addr = server.local_addr();
     let (mut member, member_id) = Client::connect(addr, KEY).await;
     join_presence_as(&mut member, &member_id, "presence-a", json!("u1")).await;
-    let (mut subscriber, _) = Client::connect(addr, KEY).await;
-    subscriber.subscribe("b").await;
+    let (mut subscriber, _) = Client::subscribed(addr, "b").await;
 
     Api::new(addr)
         .post(
@@ -302,8 +292,7 @@ async fn batch_with_info_on_some_items_returns_one_entry_per_item() {
 async fn batch_over_max_events_per_batch_is_422_and_delivers_nothing() {
     let server = start_one(json!({"max_events_per_batch": 2}));
     let addr = server.local_addr();
-    let (mut subscriber, _) = Client::connect(addr, KEY).await;
-    subscriber.subscribe("a").await;
+    let (mut subscriber, _) = Client::subscribed(addr, "a").await;
     let api = Api::new(addr);
     let item = json!({"channel": "a", "name": "e", "data": "{}"});
     api.post("/batch_events", &json!({"batch": [item, item, item]}))
@@ -337,10 +326,8 @@ async fn batch_item_errors_are_422_naming_the_item() {
 async fn batch_items_are_delivered_to_their_channels() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, id_a) = Client::connect(addr, KEY).await;
-    let (mut b, _) = Client::connect(addr, KEY).await;
-    a.subscribe("a").await;
-    b.subscribe("b").await;
+    let (mut a, id_a) = Client::subscribed(addr, "a").await;
+    let (mut b, _) = Client::subscribed(addr, "b").await;
     b.subscribe("a").await;
 
     let api = Api::new(addr);

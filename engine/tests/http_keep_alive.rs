@@ -94,8 +94,7 @@ async fn pipelined_requests_are_answered_in_order() {
 async fn expect_100_continue_gets_an_interim_response_before_the_body() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut subscriber, _) = Client::connect(addr, KEY).await;
-    subscriber.subscribe("news").await;
+    let (mut subscriber, _) = Client::subscribed(addr, "news").await;
     let api = Api::new(addr);
     let body = json!({"name": "e", "data": "x".repeat(2_000), "channels": ["news"]}).to_string();
     let uri = api.signed_uri("POST", &api.path("/events"), &[], body.as_bytes());

@@ -4,13 +4,26 @@
 
 mod support;
 
-use reverb_engine::EngineEvent;
+use reverb_engine::{EngineEvent, Server};
 use serde_json::json;
 use support::{
     assert_next_is_marker, assert_presence_counts, channel_auth, decode_data, expect_each_refused,
     expect_marker, join_presence, message_of, occupied_channels, presence_auth, publish_marker,
     start_one, stats_until, subscribe_frame, Client, Refusal, KEY, SECRET,
 };
+
+/// Connects a socket that joins `channel` as the member `o`, to watch others come and go.
+async fn observer(server: &Server, channel: &str) -> Client {
+    let (mut observer, observer_id) = Client::connect(server.local_addr(), KEY).await;
+    join_presence(
+        &mut observer,
+        &observer_id,
+        channel,
+        &json!({"user_id": "o"}),
+    )
+    .await;
+    observer
+}
 
 #[tokio::test]
 async fn presence_subscription_succeeded_lists_count_ids_and_hash_keeping_id_types() {
@@ -65,17 +78,9 @@ async fn presence_member_added_goes_to_others_only_on_a_users_first_socket() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
     let channel = "presence-room";
-    let (mut observer, observer_id) = Client::connect(addr, KEY).await;
+    let mut observer = observer(&server, channel).await;
     let (mut tab1, tab1_id) = Client::connect(addr, KEY).await;
     let (mut tab2, tab2_id) = Client::connect(addr, KEY).await;
-
-    join_presence(
-        &mut observer,
-        &observer_id,
-        channel,
-        &json!({"user_id": "o"}),
-    )
-    .await;
 
     let user = json!({"user_id": "u", "user_info": {"name": "U"}});
     join_presence(&mut tab1, &tab1_id, channel, &user).await;
@@ -107,14 +112,7 @@ async fn presence_member_removed_is_sent_only_after_the_users_last_socket_leaves
     let server = start_one(json!({}));
     let addr = server.local_addr();
     let channel = "presence-room";
-    let (mut observer, observer_id) = Client::connect(addr, KEY).await;
-    join_presence(
-        &mut observer,
-        &observer_id,
-        channel,
-        &json!({"user_id": "o"}),
-    )
-    .await;
+    let mut observer = observer(&server, channel).await;
 
     // Round 1: the first tab unsubscribes, the last one disconnects.
     let (mut u1, u1_id) = Client::connect(addr, KEY).await;
@@ -274,15 +272,8 @@ async fn repeated_presence_subscribe_by_the_same_socket_sends_no_member_events()
     let server = start_one(json!({}));
     let addr = server.local_addr();
     let channel = "presence-room";
-    let (mut observer, observer_id) = Client::connect(addr, KEY).await;
+    let mut observer = observer(&server, channel).await;
     let (mut user, user_id) = Client::connect(addr, KEY).await;
-    join_presence(
-        &mut observer,
-        &observer_id,
-        channel,
-        &json!({"user_id": "o"}),
-    )
-    .await;
     join_presence(&mut user, &user_id, channel, &json!({"user_id": "u"})).await;
     observer.expect_event("pusher_internal:member_added").await;
 

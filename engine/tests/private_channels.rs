@@ -9,7 +9,7 @@ use serde_json::json;
 use support::{
     channel_auth, created_channels, decode_data, expect_each_refused, expect_subscribed, names,
     occupied_channels, presence_auth, private_auth, sign, start_one, start_two_apps,
-    subscribe_frame, subscribe_private, Client, Refusal, KEY, SECRET,
+    subscribe_frame, subscribe_private, subscribed_frame, Client, Refusal, KEY, SECRET,
 };
 
 #[tokio::test]
@@ -20,14 +20,7 @@ async fn private_channel_with_a_valid_signature_gets_subscription_succeeded() {
     client
         .send_json(subscribe_frame("private-orders", Some(&auth), None))
         .await;
-    assert_eq!(
-        client.next_json().await,
-        json!({
-            "event": "pusher_internal:subscription_succeeded",
-            "data": "{}",
-            "channel": "private-orders",
-        })
-    );
+    assert_eq!(client.next_json().await, subscribed_frame("private-orders"));
     support::assert_next_is_marker(&server, &mut client, "private-orders", "delivered").await;
 }
 

@@ -7,7 +7,7 @@ mod support;
 use serde_json::json;
 use support::{
     assert_next_is_marker, expect_each_refused, names, occupied_channels, start_one,
-    start_two_apps, subscribe_frame, subscribe_private, Client, Refusal, KEY,
+    start_two_apps, subscribe_frame, subscribe_private, subscribed_frame, Client, Refusal, KEY,
 };
 
 #[tokio::test]
@@ -18,24 +18,15 @@ async fn subscribing_to_a_public_channel_succeeds_with_empty_data() {
         .send_json(json!({"event": "pusher:subscribe", "data": {"channel": "news"}}))
         .await;
     let frame = client.next_json().await;
-    assert_eq!(
-        frame,
-        json!({
-            "event": "pusher_internal:subscription_succeeded",
-            "data": "{}",
-            "channel": "news",
-        })
-    );
+    assert_eq!(frame, subscribed_frame("news"));
 }
 
 #[tokio::test]
 async fn publish_delivers_the_event_with_its_data_string_unchanged_to_every_subscriber() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, _) = Client::connect(addr, "key-1").await;
-    let (mut b, _) = Client::connect(addr, "key-1").await;
-    a.subscribe("news").await;
-    b.subscribe("news").await;
+    let (mut a, _) = Client::subscribed(addr, "news").await;
+    let (mut b, _) = Client::subscribed(addr, "news").await;
 
     // Odd spacing and non-ASCII: the data string must arrive byte for byte.
     let data = r#"{ "n":1,  "text": "héllo \"world\"" }"#;
@@ -57,10 +48,8 @@ async fn publish_delivers_the_event_with_its_data_string_unchanged_to_every_subs
 async fn publish_to_several_channels_reaches_the_subscribers_of_each() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, _) = Client::connect(addr, "key-1").await;
-    let (mut b, _) = Client::connect(addr, "key-1").await;
-    a.subscribe("one").await;
-    b.subscribe("two").await;
+    let (mut a, _) = Client::subscribed(addr, "one").await;
+    let (mut b, _) = Client::subscribed(addr, "two").await;
 
     let queued = server
         .publish("app-1", &names(&["one", "two", "nobody"]), "e", "{}", None)
@@ -74,10 +63,8 @@ async fn publish_to_several_channels_reaches_the_subscribers_of_each() {
 async fn publish_with_except_socket_id_skips_that_socket() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, id_a) = Client::connect(addr, "key-1").await;
-    let (mut b, _) = Client::connect(addr, "key-1").await;
-    a.subscribe("news").await;
-    b.subscribe("news").await;
+    let (mut a, id_a) = Client::subscribed(addr, "news").await;
+    let (mut b, _) = Client::subscribed(addr, "news").await;
 
     let queued = server
         .publish(
@@ -97,11 +84,9 @@ async fn publish_with_except_socket_id_skips_that_socket() {
 async fn unsubscribing_stops_delivery() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, _) = Client::connect(addr, "key-1").await;
-    let (mut b, _) = Client::connect(addr, "key-1").await;
-    a.subscribe("news").await;
+    let (mut a, _) = Client::subscribed(addr, "news").await;
+    let (mut b, _) = Client::subscribed(addr, "news").await;
     a.subscribe("other").await;
-    b.subscribe("news").await;
 
     a.unsubscribe("news").await;
     let queued = server

@@ -186,10 +186,8 @@ async fn an_event_published_on_one_node_reaches_subscribers_on_the_others_except
     let redis = Redis::start();
     let (a, b) = (node(&redis), node(&redis));
     connected(&[&a, &b]).await;
-    let (mut on_b, b_id) = Client::connect(b.local_addr(), KEY).await;
-    on_b.subscribe("orders").await;
-    let (mut also_on_b, _) = Client::connect(b.local_addr(), KEY).await;
-    also_on_b.subscribe("orders").await;
+    let (mut on_b, b_id) = Client::subscribed(b.local_addr(), "orders").await;
+    let (mut also_on_b, _) = Client::subscribed(b.local_addr(), "orders").await;
 
     Api::new(a.local_addr())
         .trigger(&json!({"name": "order.shipped", "channels": ["orders"], "data": "{\"id\":1}"}))
@@ -321,10 +319,8 @@ async fn without_redis_a_node_serves_its_own_sockets_and_catches_up_when_redis_r
     let port = redis.port;
     let (a, b) = (node(&redis), node(&redis));
     connected(&[&a, &b]).await;
-    let (mut on_a, _) = Client::connect(a.local_addr(), KEY).await;
-    on_a.subscribe("news").await;
-    let (mut on_b, _) = Client::connect(b.local_addr(), KEY).await;
-    on_b.subscribe("news").await;
+    let (mut on_a, _) = Client::subscribed(a.local_addr(), "news").await;
+    let (mut on_b, _) = Client::subscribed(b.local_addr(), "news").await;
 
     redis.stop();
     within("node A to notice Redis is gone", async {

@@ -51,8 +51,7 @@ async fn terminate_user_closes_the_users_signed_in_and_presence_sockets_with_400
     join_presence(&mut member, &member_id, channel, &json!({"user_id": "u1"})).await;
     watcher.expect_event("pusher_internal:member_added").await;
     // Unrelated.
-    let (mut bystander, _) = Client::connect(addr, KEY).await;
-    bystander.subscribe("news").await;
+    let (mut bystander, _) = Client::subscribed(addr, "news").await;
 
     let closed = server.terminate_user("app-1", "u1").unwrap();
     assert_eq!(closed, 2);

@@ -52,8 +52,7 @@ async fn watchlist_at_signin_reports_offline_users_and_no_empty_online_list() {
 async fn watchlist_reports_a_user_online_once_and_offline_after_their_last_socket_closes() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut a, a_id) = Client::connect(addr, KEY).await;
-    a.subscribe("a-inbox").await;
+    let (mut a, a_id) = Client::subscribed(addr, "a-inbox").await;
     sign_in(&mut a, &a_id, r#"{"id":"a","watchlist":["b","c"]}"#).await;
     expect_watchlist(&mut a, vec![watchlist_event("offline", &["b", "c"])]).await;
 

@@ -62,6 +62,14 @@ impl Client {
         (client, socket_id)
     }
 
+    /// Connects to the default app and subscribes to the public `channel`; returns the client
+    /// and its socket id.
+    pub async fn subscribed(addr: SocketAddr, channel: &str) -> (Client, String) {
+        let (mut client, socket_id) = Client::connect(addr, super::KEY).await;
+        client.subscribe(channel).await;
+        (client, socket_id)
+    }
+
     /// Waits for `pusher:connection_established` and returns the socket id.
     pub async fn established(&mut self) -> String {
         let frame = self.expect_event("pusher:connection_established").await;

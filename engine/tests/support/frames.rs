@@ -32,3 +32,12 @@ pub fn event_frame(event: &str, data: &str, channel: &str) -> Value {
 pub fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|name| name.to_string()).collect()
 }
+
+/// The confirmation of a subscription without presence data.
+pub fn subscribed_frame(channel: &str) -> Value {
+    json!({
+        "event": "pusher_internal:subscription_succeeded",
+        "data": "{}",
+        "channel": channel,
+    })
+}

@@ -22,7 +22,7 @@ pub use client::Client;
 pub use flows::{
     expect_subscribed, join_presence, join_presence_as, sign_in, sign_in_as, subscribe_private,
 };
-pub use frames::{event_frame, names, signin_frame, subscribe_frame};
+pub use frames::{event_frame, names, signin_frame, subscribe_frame, subscribed_frame};
 pub use signing::{channel_auth, presence_auth, private_auth, sign, signin_auth, user_auth};
 
 use reverb_engine::{Config, EngineEvent, Server};
