@@ -9,8 +9,8 @@ mod support;
 use serde_json::json;
 use std::time::Duration;
 use support::{
-    assert_next_is_marker, join_presence, names, occupied_channels, start_one, subscribe_frame,
-    subscribe_private, subscribed_frame, Client, KEY,
+    assert_next_is_marker, join_presence, names, occupied_channels, publish, start_one,
+    subscribe_frame, subscribe_private, subscribed_frame, Client, KEY,
 };
 
 #[tokio::test]
@@ -37,9 +37,7 @@ async fn cache_channel_sends_the_last_event_to_a_new_subscriber() {
     first.expect_event("pusher:cache_miss").await;
 
     for (event, data) in [("one", r#"{"n":1}"#), ("two", r#"{"n":2}"#)] {
-        server
-            .publish("app-1", &names(&["cache-x"]), event, data, None)
-            .unwrap();
+        publish(&server, &["cache-x"], event, data);
         let frame = first.next_json().await;
         assert_eq!(
             frame,
@@ -59,9 +57,7 @@ async fn cache_channel_sends_the_last_event_to_a_new_subscriber() {
 #[tokio::test]
 async fn cache_channel_keeps_an_event_published_while_nobody_was_subscribed() {
     let server = start_one(json!({}));
-    let queued = server
-        .publish("app-1", &names(&["cache-y"]), "price", r#"{"eur":1}"#, None)
-        .unwrap();
+    let queued = publish(&server, &["cache-y"], "price", r#"{"eur":1}"#);
     assert_eq!(queued, 0);
     assert!(occupied_channels(&server).is_empty());
 
@@ -76,9 +72,7 @@ async fn cache_channel_keeps_an_event_published_while_nobody_was_subscribed() {
 async fn cached_event_is_gone_after_cache_ttl() {
     let server = start_one(json!({"cache_ttl": 1}));
     let addr = server.local_addr();
-    server
-        .publish("app-1", &names(&["cache-x"]), "price", "{}", None)
-        .unwrap();
+    publish(&server, &["cache-x"], "price", "{}");
 
     let (mut early, _) = Client::subscribed(addr, "cache-x").await;
     early.expect_event("price").await;
@@ -133,9 +127,7 @@ async fn private_and_presence_cache_channels_need_auth() {
 
     // A cached event reaches the next authorized subscriber right after its confirmation.
     for channel in ["private-cache-x", "presence-cache-x"] {
-        server
-            .publish("app-1", &names(&[channel]), "ev", r#"{"v":1}"#, None)
-            .unwrap();
+        publish(&server, &[channel], "ev", r#"{"v":1}"#);
         client.expect_event("ev").await;
     }
     let (mut next, next_id) = Client::connect(addr, KEY).await;

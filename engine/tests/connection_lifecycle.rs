@@ -11,7 +11,8 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{
-    app, decode_data, events_until, names, start_one, start_with, stats_until, within, Client,
+    app, decode_data, events_until, names, publish, start_one, start_with, stats_until, within,
+    Client,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -173,9 +174,7 @@ async fn client_that_stops_reading_is_disconnected_once_its_send_queue_overflows
     let payload = "x".repeat(64 * 1024);
     let overflowed = within("the send queue to overflow", async {
         for _ in 0..10_000 {
-            let queued = server
-                .publish("app-1", &names(&["news"]), "big", &payload, None)
-                .unwrap();
+            let queued = publish(&server, &["news"], "big", &payload);
             if queued == 0 {
                 return true;
             }
@@ -223,9 +222,7 @@ async fn a_client_that_reads_late_gets_every_frame_whole_and_in_order() {
                 .await
                 .assert_ok(&json!({}));
         } else {
-            let queued = server
-                .publish("app-1", &names(&["news"]), "big", &data, None)
-                .unwrap();
+            let queued = publish(&server, &["news"], "big", &data);
             assert_eq!(queued, 1);
         }
     }

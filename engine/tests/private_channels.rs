@@ -8,7 +8,7 @@ use reverb_engine::EngineEvent;
 use serde_json::json;
 use support::{
     channel_auth, created_channels, decode_data, expect_each_refused, expect_subscribed, names,
-    occupied_channels, presence_auth, private_auth, sign, start_one, start_two_apps,
+    occupied_channels, presence_auth, private_auth, publish, sign, start_one, start_two_apps,
     subscribe_frame, subscribe_private, subscribed_frame, Client, Refusal, KEY, SECRET,
 };
 
@@ -246,9 +246,7 @@ async fn encrypted_channel_passes_published_data_through_untouched() {
 
     // What a Laravel backend sends: nonce and ciphertext, base64 with +, / and =.
     let data = r#"{"nonce":"x+/7Qk9aZ1c2pL0=","ciphertext":"q8/+Zm9vYmFy\u00e9==","n":1.50}"#;
-    let queued = server
-        .publish("app-1", &names(&[channel]), "secret", data, None)
-        .unwrap();
+    let queued = publish(&server, &[channel], "secret", data);
     assert_eq!(queued, 2);
     for client in [&mut a, &mut b] {
         let frame = client.next_json().await;

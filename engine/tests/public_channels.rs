@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::json;
 use support::{
-    assert_next_is_marker, expect_each_refused, names, occupied_channels, start_one,
+    assert_next_is_marker, expect_each_refused, names, occupied_channels, publish, start_one,
     start_two_apps, subscribe_frame, subscribe_private, subscribed_frame, Client, Refusal, KEY,
 };
 
@@ -30,9 +30,7 @@ async fn publish_delivers_the_event_with_its_data_string_unchanged_to_every_subs
 
     // Odd spacing and non-ASCII: the data string must arrive byte for byte.
     let data = r#"{ "n":1,  "text": "héllo \"world\"" }"#;
-    let queued = server
-        .publish("app-1", &names(&["news"]), "update", data, None)
-        .expect("app-1 exists");
+    let queued = publish(&server, &["news"], "update", data);
     assert_eq!(queued, 2);
 
     for client in [&mut a, &mut b] {
@@ -51,9 +49,7 @@ async fn publish_to_several_channels_reaches_the_subscribers_of_each() {
     let (mut a, _) = Client::subscribed(addr, "one").await;
     let (mut b, _) = Client::subscribed(addr, "two").await;
 
-    let queued = server
-        .publish("app-1", &names(&["one", "two", "nobody"]), "e", "{}", None)
-        .unwrap();
+    let queued = publish(&server, &["one", "two", "nobody"], "e", "{}");
     assert_eq!(queued, 2);
     assert_eq!(a.next_json().await["channel"], "one");
     assert_eq!(b.next_json().await["channel"], "two");
@@ -89,9 +85,7 @@ async fn unsubscribing_stops_delivery() {
     a.subscribe("other").await;
 
     a.unsubscribe("news").await;
-    let queued = server
-        .publish("app-1", &names(&["news"]), "update", "{}", None)
-        .unwrap();
+    let queued = publish(&server, &["news"], "update", "{}");
     assert_eq!(queued, 1);
     assert_eq!(b.next_json().await["event"], "update");
     assert_next_is_marker(&server, &mut a, "other", "after-unsubscribe").await;
@@ -106,9 +100,7 @@ async fn apps_on_one_server_are_isolated() {
     on_app_1.subscribe("news").await;
     on_app_2.subscribe("news").await;
 
-    let queued = server
-        .publish("app-1", &names(&["news"]), "for-app-1", "{}", None)
-        .unwrap();
+    let queued = publish(&server, &["news"], "for-app-1", "{}");
     assert_eq!(queued, 1);
     assert_eq!(on_app_1.next_json().await["event"], "for-app-1");
 

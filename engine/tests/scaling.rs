@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::{
-    app, assert_next_is_marker, decode_data, http_get, join_presence, start_with, within, Client,
-    KEY, SECRET, TIMEOUT,
+    app, assert_next_is_marker, decode_data, http_get, join_presence, publish, start_with, within,
+    Client, KEY, SECRET, TIMEOUT,
 };
 
 /// A throwaway `redis-server` on a free loopback port, killed when dropped.
@@ -158,8 +158,7 @@ async fn redis_gone(server: &Server) {
 /// `client`, all that `from` sent before (a member's arrival, say) has arrived too.
 async fn caught_up(from: &Server, client: &mut Client) {
     client.subscribe("caught-up").await;
-    from.publish("app-1", &["caught-up".into()], "caught-up", "{}", None)
-        .unwrap();
+    publish(from, &["caught-up"], "caught-up", "{}");
     client.expect_event("caught-up").await;
     client.unsubscribe("caught-up").await;
 }
@@ -293,14 +292,7 @@ async fn a_cache_channel_serves_an_event_published_on_another_node() {
     let redis = Redis::start();
     let a = node(&redis);
     connected(&[&a]).await;
-    a.publish(
-        "app-1",
-        &["cache-prices".into()],
-        "price",
-        "{\"eur\":3}",
-        None,
-    )
-    .unwrap();
+    publish(&a, &["cache-prices"], "price", "{\"eur\":3}");
     // A node that started after the event still serves it, from Redis.
     let b = node(&redis);
     connected(&[&b]).await;
@@ -335,14 +327,12 @@ async fn without_redis_a_node_serves_its_own_sockets_and_catches_up_when_redis_r
         }
     })
     .await;
-    a.publish("app-1", &["news".into()], "local", "{}", None)
-        .unwrap();
+    publish(&a, &["news"], "local", "{}");
     on_a.expect_event("local").await;
 
     let _redis = Redis::start_on(port);
     connected(&[&a, &b]).await;
-    a.publish("app-1", &["news".into()], "again", "{}", None)
-        .unwrap();
+    publish(&a, &["news"], "again", "{}");
     on_a.expect_event("again").await;
     on_b.expect_event("again").await;
 }

@@ -7,8 +7,8 @@ mod support;
 use serde_json::json;
 use support::{
     assert_next_is_marker, decode_data, expect_each_refused, expect_subscribed, names,
-    private_auth, sign_in, signin_auth, signin_frame, start_one, start_two_apps, subscribe_frame,
-    user_auth, Client, Refusal, KEY,
+    private_auth, publish, sign_in, signin_auth, signin_frame, start_one, start_two_apps,
+    subscribe_frame, user_auth, Client, Refusal, KEY,
 };
 
 #[tokio::test]
@@ -150,9 +150,7 @@ async fn publish_to_server_to_user_channel_reaches_every_socket_of_that_user() {
     sign_in(&mut someone_else, &else_id, r#"{"id":"u2"}"#).await;
     someone_else.subscribe("#server-to-user-u2").await;
 
-    let queued = server
-        .publish("app-1", &names(&[channel]), "notice", r#"{"hi":1}"#, None)
-        .unwrap();
+    let queued = publish(&server, &[channel], "notice", r#"{"hi":1}"#);
     assert_eq!(queued, 2);
     for client in [&mut tab1, &mut tab2] {
         assert_eq!(

@@ -8,11 +8,17 @@ use super::{decode_data, event_frame, names, Client, APP_ID};
 use reverb_engine::{EngineEvent, Server};
 use serde_json::Value;
 
+/// Publishes `event` with `data` to `channels` of the default app through
+/// `Server::publish`; returns how many sockets it was queued for.
+pub fn publish(server: &Server, channels: &[&str], event: &str, data: &str) -> usize {
+    server
+        .publish(APP_ID, &names(channels), event, data, None)
+        .expect("the default app exists")
+}
+
 /// Publishes a marker event (data `marker`) to `channel` of the default app.
 pub fn publish_marker(server: &Server, channel: &str, marker: &str) {
-    server
-        .publish(APP_ID, &names(&[channel]), "marker", marker, None)
-        .expect("the default app exists");
+    publish(server, &[channel], "marker", marker);
 }
 
 /// Asserts the next frame `client` sees is the marker published to `channel`, which proves

@@ -16,7 +16,8 @@ pub mod signing;
 
 pub use checks::{
     assert_next_is_marker, assert_presence_counts, assert_terminated, case, created_channels,
-    expect_each_refused, expect_marker, message_of, occupied_channels, publish_marker, Refusal,
+    expect_each_refused, expect_marker, message_of, occupied_channels, publish, publish_marker,
+    Refusal,
 };
 pub use client::Client;
 pub use flows::{
