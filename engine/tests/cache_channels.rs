@@ -9,8 +9,8 @@ mod support;
 use serde_json::json;
 use std::time::Duration;
 use support::{
-    assert_next_is_marker, join_presence, names, occupied_channels, publish, start_one,
-    subscribe_frame, subscribe_private, subscribed_frame, Client, KEY,
+    assert_next_is_marker, join_presence, occupied_channels, publish, start_one, subscribe_frame,
+    subscribe_private, subscribed_frame, Client, KEY,
 };
 
 #[tokio::test]

@@ -11,8 +11,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{
-    app, decode_data, events_until, names, publish, start_one, start_with, stats_until, within,
-    Client,
+    app, decode_data, events_until, publish, start_one, start_with, stats_until, within, Client,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -168,7 +167,7 @@ async fn client_that_stops_reading_is_disconnected_once_its_send_queue_overflows
         json!({"send_queue_size": 4}),
         vec![app("app-1", "key-1", json!({}))],
     );
-    let (mut stalled, socket_id) = Client::subscribed(server.local_addr(), "news").await;
+    let (stalled, socket_id) = Client::subscribed(server.local_addr(), "news").await;
     // From here on the client reads nothing.
 
     let payload = "x".repeat(64 * 1024);

@@ -95,7 +95,7 @@ async fn channel_occupied_returns_only_the_requested_attributes() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
     let (mut a, id_a) = Client::subscribed(addr, "news").await;
-    let (mut b, _) = Client::subscribed(addr, "news").await;
+    let (_b, _) = Client::subscribed(addr, "news").await;
     join_presence_as(&mut a, &id_a, "presence-room", json!(7)).await;
 
     let api = Api::new(addr);
@@ -216,7 +216,7 @@ async fn users_lists_each_presence_user_once_with_its_id_type_kept() {
 async fn users_of_a_non_presence_channel_is_400() {
     let server = start_one(json!({}));
     let addr = server.local_addr();
-    let (mut client, _) = Client::subscribed(addr, "news").await;
+    let (_client, _) = Client::subscribed(addr, "news").await;
     Api::new(addr)
         .get("/channels/news/users", &[])
         .await

@@ -269,7 +269,7 @@ async fn batch_with_info_on_some_items_returns_one_entry_per_item() {
     let addr = server.local_addr();
     let (mut member, member_id) = Client::connect(addr, KEY).await;
     join_presence_as(&mut member, &member_id, "presence-a", json!("u1")).await;
-    let (mut subscriber, _) = Client::subscribed(addr, "b").await;
+    let (_subscriber, _) = Client::subscribed(addr, "b").await;
 
     Api::new(addr)
         .post(

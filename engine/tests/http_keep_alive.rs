@@ -6,7 +6,7 @@ mod support;
 
 use api_support::{raw_exchange, read_responses, Api, HttpConn, Resp};
 use serde_json::json;
-use support::{start_one, within, Client, KEY};
+use support::{start_one, within, Client};
 use tokio::io::AsyncWriteExt;
 
 #[tokio::test]

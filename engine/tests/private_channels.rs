@@ -7,7 +7,7 @@ mod support;
 use reverb_engine::EngineEvent;
 use serde_json::json;
 use support::{
-    channel_auth, created_channels, decode_data, expect_each_refused, expect_subscribed, names,
+    channel_auth, created_channels, decode_data, expect_each_refused, expect_subscribed,
     occupied_channels, presence_auth, private_auth, publish, sign, start_one, start_two_apps,
     subscribe_frame, subscribe_private, subscribed_frame, Client, Refusal, KEY, SECRET,
 };

@@ -6,9 +6,9 @@ mod support;
 
 use serde_json::json;
 use support::{
-    assert_next_is_marker, decode_data, expect_each_refused, expect_subscribed, names,
-    private_auth, publish, sign_in, signin_auth, signin_frame, start_one, start_two_apps,
-    subscribe_frame, user_auth, Client, Refusal, KEY,
+    assert_next_is_marker, decode_data, expect_each_refused, expect_subscribed, private_auth,
+    publish, sign_in, signin_auth, signin_frame, start_one, start_two_apps, subscribe_frame,
+    user_auth, Client, Refusal, KEY,
 };
 
 #[tokio::test]
