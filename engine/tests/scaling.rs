@@ -7,16 +7,14 @@ mod support;
 
 use api_support::Api;
 use futures_util::StreamExt;
-use hmac::{Hmac, Mac};
 use reverb_engine::Server;
 use serde_json::{json, Value};
-use sha2::Sha256;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::{app, decode_data, http_get, start_with, within, Client, TIMEOUT};
-
-const KEY: &str = "key-1";
-const SECRET: &str = "key-1-secret";
+use support::{
+    app, assert_next_is_marker, decode_data, http_get, join_presence, publish, start_with, within,
+    Client, KEY, SECRET, TIMEOUT,
+};
 
 /// A throwaway `redis-server` on a free loopback port, killed when dropped.
 struct Redis {
@@ -30,6 +28,7 @@ struct Redis {
 const REDIS_PORTS: std::ops::Range<u16> = 20_000..32_000;
 
 impl Redis {
+    /// Starts a Redis on a free port of [`REDIS_PORTS`].
     fn start() -> Redis {
         for _ in 0..20 {
             let port = rand::random_range(REDIS_PORTS);
@@ -79,6 +78,7 @@ impl Redis {
         }
     }
 
+    /// Kills the server and waits for it to exit.
     fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -143,25 +143,14 @@ async fn connected(nodes: &[&Server]) {
     .await;
 }
 
-fn presence_frame(socket_id: &str, channel: &str, member: &Value) -> Value {
-    let channel_data = member.to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
-    mac.update(format!("{socket_id}:{channel}:{channel_data}").as_bytes());
-    let auth = format!("{KEY}:{}", hex::encode(mac.finalize().into_bytes()));
-    json!({"event": "pusher:subscribe", "data": {
-        "channel": channel, "auth": auth, "channel_data": channel_data,
-    }})
-}
-
-/// Joins a presence channel as `member`; returns the `presence` payload.
-async fn join(client: &mut Client, socket_id: &str, channel: &str, member: Value) -> Value {
-    client
-        .send_json(presence_frame(socket_id, channel, &member))
-        .await;
-    let frame = client
-        .expect_event("pusher_internal:subscription_succeeded")
-        .await;
-    decode_data(&frame)["presence"].clone()
+/// Waits until `server` reports Redis as disconnected.
+async fn redis_gone(server: &Server) {
+    within("the node to notice Redis is gone", async {
+        while server.stats()["app-1"].scaling.as_ref().unwrap().redis != "disconnected" {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
 }
 
 /// Waits until everything node `from` has sent over Redis reached the node `client` is on.
@@ -169,8 +158,7 @@ async fn join(client: &mut Client, socket_id: &str, channel: &str, member: Value
 /// `client`, all that `from` sent before (a member's arrival, say) has arrived too.
 async fn caught_up(from: &Server, client: &mut Client) {
     client.subscribe("caught-up").await;
-    from.publish("app-1", &["caught-up".into()], "caught-up", "{}", None)
-        .unwrap();
+    publish(from, &["caught-up"], "caught-up", "{}");
     client.expect_event("caught-up").await;
     client.unsubscribe("caught-up").await;
 }
@@ -187,17 +175,9 @@ fn sorted(values: &Value) -> Vec<String> {
     sorted
 }
 
+/// The presence payload's `ids`, sorted as by [`sorted`].
 fn sorted_ids(presence: &Value) -> Vec<String> {
     sorted(&presence["ids"])
-}
-
-/// Checks that `client` got nothing since its last frame: a marker published now must be
-/// the next frame it sees.
-async fn nothing_else(client: &mut Client, server: &Server, channel: &str) {
-    server
-        .publish("app-1", &[channel.to_string()], "marker", "{}", None)
-        .unwrap();
-    assert_eq!(client.expect_event("marker").await["channel"], channel);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -205,10 +185,8 @@ async fn an_event_published_on_one_node_reaches_subscribers_on_the_others_except
     let redis = Redis::start();
     let (a, b) = (node(&redis), node(&redis));
     connected(&[&a, &b]).await;
-    let (mut on_b, b_id) = Client::connect(b.local_addr(), KEY).await;
-    on_b.subscribe("orders").await;
-    let (mut also_on_b, _) = Client::connect(b.local_addr(), KEY).await;
-    also_on_b.subscribe("orders").await;
+    let (mut on_b, b_id) = Client::subscribed(b.local_addr(), "orders").await;
+    let (mut also_on_b, _) = Client::subscribed(b.local_addr(), "orders").await;
 
     Api::new(a.local_addr())
         .trigger(&json!({"name": "order.shipped", "channels": ["orders"], "data": "{\"id\":1}"}))
@@ -221,7 +199,7 @@ async fn an_event_published_on_one_node_reaches_subscribers_on_the_others_except
     a.publish("app-1", &["orders".into()], "toOthers", "{}", Some(&b_id))
         .unwrap();
     also_on_b.expect_event("toOthers").await;
-    nothing_else(&mut on_b, &b, "orders").await;
+    assert_next_is_marker(&b, &mut on_b, "orders", "{}").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -234,12 +212,12 @@ async fn presence_members_are_counted_once_across_nodes() {
     let bob = json!({"user_id": "2", "user_info": {"name": "Bob"}});
 
     let (mut ada_on_a, ada_a_id) = Client::connect(a.local_addr(), KEY).await;
-    let presence = join(&mut ada_on_a, &ada_a_id, channel, ada.clone()).await;
+    let presence = join_presence(&mut ada_on_a, &ada_a_id, channel, &ada).await;
     assert_eq!(presence["count"], 1);
 
     let (mut bob_on_b, bob_id) = Client::connect(b.local_addr(), KEY).await;
     caught_up(&a, &mut bob_on_b).await;
-    let presence = join(&mut bob_on_b, &bob_id, channel, bob.clone()).await;
+    let presence = join_presence(&mut bob_on_b, &bob_id, channel, &bob).await;
     assert_eq!(presence["count"], 2);
     assert_eq!(sorted_ids(&presence), vec!["\"2\"", "1"]);
     assert_eq!(presence["hash"]["1"], json!({"name": "Ada"}));
@@ -248,9 +226,9 @@ async fn presence_members_are_counted_once_across_nodes() {
 
     // Ada's second tab, on the other node: she is already a member, nobody hears of it.
     let (mut ada_on_b, ada_b_id) = Client::connect(b.local_addr(), KEY).await;
-    let presence = join(&mut ada_on_b, &ada_b_id, channel, ada.clone()).await;
+    let presence = join_presence(&mut ada_on_b, &ada_b_id, channel, &ada).await;
     assert_eq!(presence["count"], 2);
-    nothing_else(&mut bob_on_b, &b, channel).await;
+    assert_next_is_marker(&b, &mut bob_on_b, channel, "{}").await;
 
     // The HTTP API of either node counts Ada once and sees three sockets.
     for server in [&a, &b] {
@@ -270,7 +248,7 @@ async fn presence_members_are_counted_once_across_nodes() {
 
     // Ada's first tab closes: she still has one, on B.
     ada_on_a.close().await;
-    nothing_else(&mut bob_on_b, &b, channel).await;
+    assert_next_is_marker(&b, &mut bob_on_b, channel, "{}").await;
     // Her last tab closes: Bob hears she left.
     ada_on_b.close().await;
     let removed = bob_on_b
@@ -286,10 +264,10 @@ async fn whispers_and_terminations_cross_nodes() {
     connected(&[&a, &b]).await;
     let channel = "presence-chat";
     let (mut ada, ada_id) = Client::connect(a.local_addr(), KEY).await;
-    join(&mut ada, &ada_id, channel, json!({"user_id": "ada"})).await;
+    join_presence(&mut ada, &ada_id, channel, &json!({"user_id": "ada"})).await;
     let (mut bob, bob_id) = Client::connect(b.local_addr(), KEY).await;
     caught_up(&a, &mut bob).await;
-    join(&mut bob, &bob_id, channel, json!({"user_id": "bob"})).await;
+    join_presence(&mut bob, &bob_id, channel, &json!({"user_id": "bob"})).await;
     ada.expect_event("pusher_internal:member_added").await;
 
     ada.send_json(json!({"event": "client-typing", "channel": channel, "data": {"on": true}}))
@@ -314,14 +292,7 @@ async fn a_cache_channel_serves_an_event_published_on_another_node() {
     let redis = Redis::start();
     let a = node(&redis);
     connected(&[&a]).await;
-    a.publish(
-        "app-1",
-        &["cache-prices".into()],
-        "price",
-        "{\"eur\":3}",
-        None,
-    )
-    .unwrap();
+    publish(&a, &["cache-prices"], "price", "{\"eur\":3}");
     // A node that started after the event still serves it, from Redis.
     let b = node(&redis);
     connected(&[&b]).await;
@@ -340,10 +311,8 @@ async fn without_redis_a_node_serves_its_own_sockets_and_catches_up_when_redis_r
     let port = redis.port;
     let (a, b) = (node(&redis), node(&redis));
     connected(&[&a, &b]).await;
-    let (mut on_a, _) = Client::connect(a.local_addr(), KEY).await;
-    on_a.subscribe("news").await;
-    let (mut on_b, _) = Client::connect(b.local_addr(), KEY).await;
-    on_b.subscribe("news").await;
+    let (mut on_a, _) = Client::subscribed(a.local_addr(), "news").await;
+    let (mut on_b, _) = Client::subscribed(b.local_addr(), "news").await;
 
     redis.stop();
     within("node A to notice Redis is gone", async {
@@ -358,14 +327,12 @@ async fn without_redis_a_node_serves_its_own_sockets_and_catches_up_when_redis_r
         }
     })
     .await;
-    a.publish("app-1", &["news".into()], "local", "{}", None)
-        .unwrap();
+    publish(&a, &["news"], "local", "{}");
     on_a.expect_event("local").await;
 
     let _redis = Redis::start_on(port);
     connected(&[&a, &b]).await;
-    a.publish("app-1", &["news".into()], "again", "{}", None)
-        .unwrap();
+    publish(&a, &["news"], "again", "{}");
     on_a.expect_event("again").await;
     on_b.expect_event("again").await;
 }
@@ -377,18 +344,13 @@ async fn presence_members_that_joined_while_redis_was_away_are_counted_once_it_r
     let (a, b) = (node(&redis), node(&redis));
     connected(&[&a, &b]).await;
     redis.stop();
-    within("node A to notice Redis is gone", async {
-        while a.stats()["app-1"].scaling.as_ref().unwrap().redis != "disconnected" {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    redis_gone(&a).await;
     let (mut ada, ada_id) = Client::connect(a.local_addr(), KEY).await;
-    let presence = join(
+    let presence = join_presence(
         &mut ada,
         &ada_id,
         "presence-outage",
-        json!({"user_id": "ada"}),
+        &json!({"user_id": "ada"}),
     )
     .await;
     assert_eq!(presence["count"], 1);
@@ -398,11 +360,11 @@ async fn presence_members_that_joined_while_redis_was_away_are_counted_once_it_r
     // Bob, on node B, learns of Ada: in his member list, or right after it once node A has
     // counted its members again.
     let (mut bob, bob_id) = Client::connect(b.local_addr(), KEY).await;
-    let presence = join(
+    let presence = join_presence(
         &mut bob,
         &bob_id,
         "presence-outage",
-        json!({"user_id": "bob"}),
+        &json!({"user_id": "bob"}),
     )
     .await;
     if presence["count"] == 1 {
@@ -431,7 +393,7 @@ async fn what_nodes_say_on_redis_names_apps_by_id_and_never_carries_a_secret() {
     let (a, b) = (node(&redis), node(&redis));
     connected(&[&a, &b]).await;
     let (mut ada, ada_id) = Client::connect(a.local_addr(), KEY).await;
-    join(&mut ada, &ada_id, "presence-x", json!({"user_id": "ada"})).await;
+    join_presence(&mut ada, &ada_id, "presence-x", &json!({"user_id": "ada"})).await;
     ada.send_json(json!({"event": "client-hi", "channel": "presence-x", "data": {}}))
         .await;
     Api::new(b.local_addr())

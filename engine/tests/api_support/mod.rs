@@ -1,11 +1,11 @@
 //! Helpers for the HTTP API tests: signed requests over a real HTTP/1.1 client (hyper's
 //! low-level connection API, one TCP connection per [`HttpConn`]), raw request bytes over a
-//! `TcpStream` for malformed and pipelined cases, and WebSocket helpers for presence
-//! subscriptions and user sign-in. Every wait is bounded by [`crate::support::within`].
+//! `TcpStream` for malformed and pipelined cases, and markers triggered over the API. Every
+//! wait is bounded by [`crate::support::within`].
 
 #![allow(dead_code)]
 
-use crate::support::{sign, within, Client};
+use crate::support::{event_frame, within, Client, APP_ID, KEY, SECRET, TIMEOUT};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
@@ -14,14 +14,9 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// The credentials of the default test app (see `support::app`).
-pub const APP_ID: &str = "app-1";
-pub const KEY: &str = "key-1";
-pub const SECRET: &str = "key-1-secret";
 
 /// The server's Unix time in seconds, as the engine reads it.
 pub fn now() -> u64 {
@@ -34,8 +29,11 @@ pub fn now() -> u64 {
 /// One HTTP response.
 #[derive(Debug)]
 pub struct Resp {
+    /// The status code.
     pub status: u16,
+    /// The response headers.
     pub headers: HeaderMap,
+    /// The body as text.
     pub body: String,
 }
 
@@ -153,9 +151,13 @@ impl HttpConn {
 /// Signs API requests for one app and sends them, each on a fresh connection.
 #[derive(Debug, Clone)]
 pub struct Api {
+    /// The server's address.
     pub addr: SocketAddr,
+    /// The app id in `/apps/{id}`.
     pub app_id: String,
+    /// The `auth_key` sent.
     pub key: String,
+    /// The secret requests are signed with.
     pub secret: String,
     /// The server's path prefix (`/ws`), sent but not signed.
     pub prefix: String,
@@ -236,6 +238,38 @@ impl Api {
         self.post("/events", body).await
     }
 
+    /// Triggers a marker on `channel` and asserts it is the next frame `client` sees, which
+    /// proves nothing else was queued for that client before it.
+    pub async fn assert_next_is_marker(&self, client: &mut Client, channel: &str) {
+        self.trigger(&json!({"name": "marker", "data": "m", "channels": [channel]}))
+            .await
+            .assert_ok(&json!({}));
+        assert_eq!(
+            client.next_json().await,
+            event_frame("marker", "m", channel),
+            "expected only the marker, got an earlier frame"
+        );
+    }
+
+    /// Polls a signed `GET /apps/{id}{route}` until its JSON body is `expected`, bounded by
+    /// the timeout.
+    pub async fn get_until(&self, route: &str, params: &[(&str, &str)], expected: &Value) {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let resp = self.get(route, params).await;
+            if resp.status == 200 && &resp.json() == expected {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!(
+                    "GET {route} never answered {expected}; last {} {}",
+                    resp.status, resp.body
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Sends a request exactly as given (already signed or deliberately not).
     pub async fn send(&self, method: &str, uri: &str, body: Vec<u8>) -> Resp {
         HttpConn::open(self.addr)
@@ -255,18 +289,22 @@ pub fn encode_query(params: &[(String, String)]) -> String {
 /// A response read off a raw TCP stream.
 #[derive(Debug)]
 pub struct RawResp {
+    /// The status code.
     pub status: u16,
     /// Header lines, names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The body, `Content-Length` bytes of it.
     pub body: String,
 }
 
 impl RawResp {
+    /// The body parsed as JSON.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("raw body is not JSON ({e}): {:?}", self.body))
     }
 
+    /// A header by its lower-case name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -353,62 +391,4 @@ fn parse_response(buffer: &[u8]) -> Option<(RawResp, usize)> {
         },
         body_start + length,
     ))
-}
-
-/// The `auth` value for a private or presence subscription of the default app.
-pub fn channel_auth(socket_id: &str, channel: &str, channel_data: Option<&str>) -> String {
-    let signed = match channel_data {
-        Some(data) => format!("{socket_id}:{channel}:{data}"),
-        None => format!("{socket_id}:{channel}"),
-    };
-    format!("{KEY}:{}", sign(SECRET, &signed))
-}
-
-/// Joins a presence channel of the default app as `user_id` (a JSON id, types kept) and
-/// waits for the confirmation; returns its decoded payload.
-pub async fn join_presence(
-    client: &mut Client,
-    socket_id: &str,
-    channel: &str,
-    user_id: Value,
-) -> Value {
-    let channel_data = json!({"user_id": user_id, "user_info": {"name": "test"}}).to_string();
-    let auth = channel_auth(socket_id, channel, Some(&channel_data));
-    client
-        .send_json(json!({"event": "pusher:subscribe", "data": {
-            "channel": channel, "auth": auth, "channel_data": channel_data,
-        }}))
-        .await;
-    let frame = client
-        .expect_event("pusher_internal:subscription_succeeded")
-        .await;
-    assert_eq!(frame["channel"], channel);
-    crate::support::decode_data(&frame)
-}
-
-/// Signs the socket in as `user_id` (`pusher:signin`) and waits for `signin_success`.
-pub async fn sign_in(client: &mut Client, socket_id: &str, user_id: &str) {
-    let user_data = json!({"id": user_id}).to_string();
-    let signature = sign(SECRET, &format!("{socket_id}::user::{user_data}"));
-    client
-        .send_json(json!({"event": "pusher:signin", "data": {
-            "auth": format!("{KEY}:{signature}"), "user_data": user_data,
-        }}))
-        .await;
-    client.expect_event("pusher:signin_success").await;
-}
-
-/// Sends `pusher:ping` and reads frames until `pusher:pong`; returns what came before it.
-pub async fn frames_until_pong(client: &mut Client) -> Vec<Value> {
-    client
-        .send_json(json!({"event": "pusher:ping", "data": {}}))
-        .await;
-    let mut before = Vec::new();
-    loop {
-        let frame = client.next_json().await;
-        if frame["event"] == "pusher:pong" {
-            return before;
-        }
-        before.push(frame);
-    }
 }

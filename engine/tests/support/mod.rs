@@ -1,29 +1,45 @@
 //! Helpers for the socket-level tests: start a server on a free port, connect a real
-//! WebSocket client, and wait for frames, closes and engine events with bounded timeouts.
+//! WebSocket client, sign auth strings the way a backend does, and wait for frames, closes,
+//! engine events and stats with bounded timeouts.
+//!
+//! Submodules: [`client`] (the WebSocket client), [`signing`] (HMAC signatures and auth
+//! strings), [`frames`] (protocol frames the tests send and expect), [`flows`] (subscribing,
+//! joining presence, signing in) and [`checks`] (markers and assertions on server state).
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use futures_util::{SinkExt, StreamExt};
-use hmac::{Hmac, Mac};
+pub mod checks;
+pub mod client;
+pub mod flows;
+pub mod frames;
+pub mod signing;
+
+pub use checks::{
+    assert_next_is_marker, assert_presence_counts, assert_terminated, case, created_channels,
+    expect_each_refused, expect_marker, message_of, occupied_channels, publish, publish_marker,
+    Refusal,
+};
+pub use client::Client;
+pub use flows::{
+    expect_subscribed, join_presence, join_presence_as, sign_in, sign_in_as, subscribe_private,
+};
+pub use frames::{event_frame, names, signin_frame, subscribe_frame, subscribed_frame};
+pub use signing::{channel_auth, presence_auth, private_auth, sign, signin_auth, user_auth};
+
 use reverb_engine::{Config, EngineEvent, Server};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 
-/// Lowercase hex HMAC-SHA256 of `message` with `secret`: how Pusher signs everything.
-pub fn sign(secret: &str, message: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(message.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
+/// The id of the default test app (see [`app`] and [`start_one`]).
+pub const APP_ID: &str = "app-1";
+/// The key of the default test app.
+pub const KEY: &str = "key-1";
+/// The secret of the default test app: [`app`] derives it as `{key}-secret`.
+pub const SECRET: &str = "key-1-secret";
 
 /// How long any single wait (a frame, a close, an event) may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -75,176 +91,16 @@ pub fn start_with(server: Value, apps: Vec<Value>) -> Server {
 
 /// Starts a server with a single app `app-1` / `key-1` and the given overrides.
 pub fn start_one(overrides: Value) -> Server {
-    start(vec![app("app-1", "key-1", overrides)])
+    start(vec![app(APP_ID, KEY, overrides)])
 }
 
-/// A WebSocket client talking to the server under test.
-pub struct Client {
-    ws: WebSocketStream<TcpStream>,
-}
-
-impl Client {
-    /// Opens a WebSocket to `/app/{key}` without reading anything yet.
-    pub async fn open(addr: SocketAddr, key: &str) -> Client {
-        Client::open_with_origin(addr, key, None).await
-    }
-
-    /// Opens a WebSocket to `/app/{key}`, sending `origin` as the `Origin` header if given.
-    pub async fn open_with_origin(addr: SocketAddr, key: &str, origin: Option<&str>) -> Client {
-        let headers: Vec<(&str, &str)> = origin.map(|o| ("Origin", o)).into_iter().collect();
-        Client::open_with_headers(addr, key, &headers).await
-    }
-
-    /// Opens a WebSocket to `/app/{key}` with extra handshake headers.
-    pub async fn open_with_headers(
-        addr: SocketAddr,
-        key: &str,
-        headers: &[(&str, &str)],
-    ) -> Client {
-        let url = format!("ws://{addr}/app/{key}?protocol=7&client=js&version=8.4.0");
-        let mut request = url.into_client_request().expect("valid request");
-        for (name, value) in headers {
-            request.headers_mut().insert(
-                HeaderName::from_bytes(name.as_bytes()).expect("valid header name"),
-                HeaderValue::from_str(value).expect("valid header value"),
-            );
-        }
-        let ws = within("the WebSocket handshake", async {
-            let stream = TcpStream::connect(addr).await.expect("tcp connect");
-            let (ws, response) = tokio_tungstenite::client_async(request, stream)
-                .await
-                .expect("websocket handshake");
-            assert_eq!(response.status(), 101);
-            ws
-        })
-        .await;
-        Client { ws }
-    }
-
-    /// Connects to `/app/{key}` and waits for `pusher:connection_established`; returns the
-    /// client and its socket id.
-    pub async fn connect(addr: SocketAddr, key: &str) -> (Client, String) {
-        let mut client = Client::open(addr, key).await;
-        let socket_id = client.established().await;
-        (client, socket_id)
-    }
-
-    /// Waits for `pusher:connection_established` and returns the socket id.
-    pub async fn established(&mut self) -> String {
-        let frame = self.expect_event("pusher:connection_established").await;
-        let data = decode_data(&frame);
-        data["socket_id"]
-            .as_str()
-            .expect("socket_id is a string")
-            .to_string()
-    }
-
-    /// Sends a text frame.
-    pub async fn send_text(&mut self, text: &str) {
-        within("sending a frame", self.ws.send(Message::text(text)))
-            .await
-            .expect("send text");
-    }
-
-    /// Sends a JSON value as a text frame.
-    pub async fn send_json(&mut self, value: Value) {
-        self.send_text(&value.to_string()).await;
-    }
-
-    /// Sends a raw WebSocket message (control frames included).
-    pub async fn send_message(&mut self, message: Message) {
-        within("sending a message", self.ws.send(message))
-            .await
-            .expect("send message");
-    }
-
-    /// The next message of any kind, or `None` when the stream ended.
-    pub async fn next_message(&mut self) -> Option<Message> {
-        match within("the next WebSocket message", self.ws.next()).await {
-            Some(Ok(message)) => Some(message),
-            Some(Err(error)) => panic!("WebSocket error while reading: {error}"),
-            None => None,
-        }
-    }
-
-    /// The next text frame parsed as JSON, skipping control frames. Panics on close.
-    pub async fn next_json(&mut self) -> Value {
-        loop {
-            match self.next_message().await {
-                Some(Message::Text(text)) => {
-                    return serde_json::from_str(text.as_str())
-                        .unwrap_or_else(|e| panic!("server sent invalid JSON {text:?}: {e}"))
-                }
-                Some(Message::Ping(_) | Message::Pong(_)) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
-    }
-
-    /// The next text frame, asserted to carry `event`.
-    pub async fn expect_event(&mut self, event: &str) -> Value {
-        let frame = self.next_json().await;
-        assert_eq!(frame["event"], event, "unexpected frame {frame}");
-        frame
-    }
-
-    /// The next frame, asserted to be `pusher:error` with `code`; returns the decoded data.
-    pub async fn expect_error(&mut self, code: u64) -> Value {
-        let frame = self.expect_event("pusher:error").await;
-        let data = decode_data(&frame);
-        assert_eq!(data["code"], code, "unexpected error {frame}");
-        data
-    }
-
-    /// Reads until a close frame arrives (skipping control frames) and returns its code and
-    /// reason. Panics if a text frame or the end of the stream comes first.
-    pub async fn expect_close(&mut self) -> (u16, String) {
-        loop {
-            match self.next_message().await {
-                Some(Message::Close(Some(frame))) => {
-                    return (u16::from(frame.code), frame.reason.as_str().to_string())
-                }
-                Some(Message::Close(None)) => panic!("close frame without a code"),
-                Some(Message::Ping(_) | Message::Pong(_)) => continue,
-                other => panic!("expected a close frame, got {other:?}"),
-            }
-        }
-    }
-
-    /// Sends `pusher:ping` and waits for `pusher:pong`: proves the socket is still served and
-    /// that everything sent before was handled (frames are handled in order).
-    pub async fn ping_pong(&mut self) {
-        self.send_json(json!({"event": "pusher:ping", "data": {}}))
-            .await;
-        let frame = self.expect_event("pusher:pong").await;
-        assert_eq!(frame, json!({"event": "pusher:pong"}));
-    }
-
-    /// Subscribes to a public channel and waits for the confirmation.
-    pub async fn subscribe(&mut self, channel: &str) {
-        self.send_json(json!({"event": "pusher:subscribe", "data": {"channel": channel}}))
-            .await;
-        let frame = self
-            .expect_event("pusher_internal:subscription_succeeded")
-            .await;
-        assert_eq!(frame["channel"], channel);
-    }
-
-    /// Unsubscribes and waits until the server has handled it.
-    pub async fn unsubscribe(&mut self, channel: &str) {
-        self.send_json(json!({"event": "pusher:unsubscribe", "data": {"channel": channel}}))
-            .await;
-        self.ping_pong().await;
-    }
-
-    /// Starts the close handshake with a normal close and waits for the stream to end.
-    pub async fn close(mut self) {
-        let _ = within("sending a close", self.ws.close(None)).await;
-        within("the end of the stream", async {
-            while let Some(Ok(_)) = self.ws.next().await {}
-        })
-        .await;
-    }
+/// Starts a server with the default app `app-1` / `key-1` and a second app `app-2` /
+/// `key-2`, both with default settings.
+pub fn start_two_apps() -> Server {
+    start(vec![
+        app(APP_ID, KEY, json!({})),
+        app("app-2", "key-2", json!({})),
+    ])
 }
 
 /// Decodes the double-encoded `data` string of a frame.
