@@ -1166,7 +1166,6 @@ async fn app_key_without_a_valid_handshake_is_400() {
     resp.assert_error(400, &["WebSocket handshake"]);
 
     for request in [
-        upgrade_request(addr, "/app/key-1", "8", true),
         upgrade_request(addr, "/app/key-1", "13", false),
         format!("GET /app/key-1 HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\r\n"),
     ] {
