@@ -92,6 +92,10 @@ pub enum RequestAuthError {
     /// A required parameter is absent.
     #[error("Authentication signature invalid: the {0} parameter is missing.")]
     Missing(&'static str),
+    /// An authentication parameter appears more than once: which copy counts would be a
+    /// guess, and a proxy or SDK could pick another one than the server.
+    #[error("Authentication signature invalid: the {0} parameter is given more than once.")]
+    Repeated(&'static str),
     /// `auth_key` is not the app's key.
     #[error("Authentication signature invalid: auth_key is not this app's key.")]
     WrongKey,
@@ -106,8 +110,18 @@ pub enum RequestAuthError {
     Signature,
 }
 
-/// Checks an HTTP API request: key, timestamp window (`None` skips it), body digest, then the
-/// signature in constant time. `now` is the server's Unix time in seconds.
+/// The query parameters that authenticate an HTTP API request; each may appear once.
+const AUTH_PARAMETERS: [&str; 5] = [
+    "auth_key",
+    "auth_signature",
+    "auth_timestamp",
+    "auth_version",
+    "body_md5",
+];
+
+/// Checks an HTTP API request: no authentication parameter repeated, key, timestamp window
+/// (`None` skips it), body digest, then the signature in constant time. `now` is the
+/// server's Unix time in seconds.
 pub fn verify_request(
     app: &AppConfig,
     method: &str,
@@ -123,6 +137,11 @@ pub fn verify_request(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
+    for name in AUTH_PARAMETERS {
+        if params.iter().filter(|(k, _)| k == name).nth(1).is_some() {
+            return Err(RequestAuthError::Repeated(name));
+        }
+    }
     let signature = param("auth_signature").ok_or(RequestAuthError::Missing("auth_signature"))?;
     let key = param("auth_key").ok_or(RequestAuthError::Missing("auth_key"))?;
     if key != app.key {

@@ -162,7 +162,6 @@ async fn app_key_without_a_valid_handshake_is_400() {
     assert_eq!(http_get(addr, "/app/key-1").await.0, 400);
 
     for request in [
-        upgrade_request(addr, "/app/key-1", "8", true),
         upgrade_request(addr, "/app/key-1", "13", false),
         format!("GET /app/key-1 HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\r\n"),
     ] {

@@ -28,6 +28,13 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request's headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The largest header section (request line and headers) a request may have. hyper answers
+/// a larger one with 431 and closes the connection, as soon as that many bytes arrived
+/// without the section's end, rather than buffering more until the header read timeout.
+/// Browsers send well under 8 KiB, cookies included. hyper's own cap of 100 header fields
+/// stays.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+
 /// How long the accept loop rests after an error such as "too many open files".
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 
@@ -74,6 +81,7 @@ where
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_header_size(MAX_HEADER_BYTES)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     tokio::pin!(connection);

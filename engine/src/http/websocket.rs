@@ -1,6 +1,6 @@
 //! The WebSocket handshake on `/app/{key}`: validate it, answer 101, hand the socket to `ws`.
 
-use super::response;
+use super::response::{self, Reply};
 use crate::app::App;
 use crate::state::ServerState;
 use crate::ws;
@@ -13,7 +13,7 @@ use hyper::header::{
     SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use hyper::upgrade::{Parts, Upgraded};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -30,19 +30,16 @@ pub fn upgrade(
     key: &str,
     client: IpAddr,
     state: Arc<ServerState>,
-) -> Response<Full<Bytes>> {
+) -> Reply {
     if request.method() != Method::GET {
         return response::error(
             StatusCode::METHOD_NOT_ALLOWED,
             "Method not allowed: /app/{key} only accepts GET WebSocket handshakes.",
         );
     }
-    let Some(accept) = accept_key(request.headers()) else {
-        return response::error(
-            StatusCode::BAD_REQUEST,
-            "Bad request: expected a WebSocket handshake (Upgrade: websocket, Connection: Upgrade, \
-             Sec-WebSocket-Version: 13, Sec-WebSocket-Key).",
-        );
+    let accept = match accept_key(request.version(), request.headers()) {
+        Ok(accept) => accept,
+        Err(refusal) => return refusal.reply(),
     };
     let app = state.apps.by_key(key).cloned();
     let origin = request
@@ -69,8 +66,57 @@ pub fn upgrade(
     response
 }
 
-/// The `Sec-WebSocket-Accept` value, or `None` when the request is not a valid handshake.
-fn accept_key(headers: &HeaderMap) -> Option<HeaderValue> {
+/// Why a handshake is refused.
+enum Refusal {
+    /// Not HTTP/1.1 or later.
+    OldHttp,
+    /// No `Upgrade: websocket` and `Connection: Upgrade`.
+    NotAnUpgrade,
+    /// A `Sec-WebSocket-Version` other than 13, or none.
+    WrongVersion,
+    /// A `Sec-WebSocket-Key` that is not one base64 encoding of 16 bytes.
+    BadKey,
+}
+
+impl Refusal {
+    /// The response that says what was wrong.
+    fn reply(self) -> Reply {
+        match self {
+            // §4.2.1 asks for "an HTTP/1.1 or higher GET request" and §4.2.2 answers a request
+            // that is not a valid handshake with 400. Not 505: this server speaks HTTP/1.0 on
+            // its other routes, so the version is not unsupported, only too old for an upgrade.
+            Refusal::OldHttp => response::error(
+                StatusCode::BAD_REQUEST,
+                "Bad request: a WebSocket handshake needs HTTP/1.1.",
+            ),
+            Refusal::NotAnUpgrade => response::error(
+                StatusCode::BAD_REQUEST,
+                "Bad request: expected a WebSocket handshake (Upgrade: websocket, Connection: \
+                 Upgrade, Sec-WebSocket-Version: 13, Sec-WebSocket-Key).",
+            ),
+            // §4.4: a version the server does not speak gets 426 and the one it speaks.
+            Refusal::WrongVersion => {
+                let mut reply = response::error(
+                    StatusCode::UPGRADE_REQUIRED,
+                    "Upgrade required: this server speaks WebSocket version 13 only \
+                     (Sec-WebSocket-Version: 13).",
+                );
+                reply
+                    .headers_mut()
+                    .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+                reply
+            }
+            Refusal::BadKey => response::error(
+                StatusCode::BAD_REQUEST,
+                "Bad request: Sec-WebSocket-Key must be sent once, the base64 encoding of 16 \
+                 bytes.",
+            ),
+        }
+    }
+}
+
+/// The `Sec-WebSocket-Accept` value, or why RFC 6455 §4.2.1 does not allow the handshake.
+fn accept_key(version: Version, headers: &HeaderMap) -> Result<HeaderValue, Refusal> {
     let has_token = |name, token: &str| {
         headers.get_all(name).iter().any(|value| {
             value
@@ -82,14 +128,34 @@ fn accept_key(headers: &HeaderMap) -> Option<HeaderValue> {
                 .unwrap_or(false)
         })
     };
-    if !has_token(UPGRADE, "websocket")
-        || !has_token(CONNECTION, "upgrade")
-        || headers.get(SEC_WEBSOCKET_VERSION)? != "13"
-    {
-        return None;
+    if version < Version::HTTP_11 {
+        return Err(Refusal::OldHttp);
     }
-    let key = headers.get(SEC_WEBSOCKET_KEY)?;
-    HeaderValue::from_str(&derive_accept_key(key.as_bytes())).ok()
+    if !has_token(UPGRADE, "websocket") || !has_token(CONNECTION, "upgrade") {
+        return Err(Refusal::NotAnUpgrade);
+    }
+    if headers.get(SEC_WEBSOCKET_VERSION).is_none_or(|v| v != "13") {
+        return Err(Refusal::WrongVersion);
+    }
+    let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
+    let key = match (keys.next(), keys.next()) {
+        (Some(key), None) if is_websocket_key(key.as_bytes()) => key,
+        _ => return Err(Refusal::BadKey),
+    };
+    HeaderValue::from_str(&derive_accept_key(key.as_bytes())).map_err(|_| Refusal::BadKey)
+}
+
+/// Whether `key` is the base64 of exactly 16 bytes, as §4.1 makes every client send it: 22
+/// characters of the base64 alphabet and `==`, written canonically (the last character
+/// carries 2 bits of data and 4 zero bits, so it is one of `A`, `Q`, `g`, `w`).
+fn is_websocket_key(key: &[u8]) -> bool {
+    let is_base64 = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';
+    match key {
+        [data @ .., last, b'=', b'='] if data.len() == 21 => {
+            data.iter().all(is_base64) && matches!(last, b'A' | b'Q' | b'g' | b'w')
+        }
+        _ => false,
+    }
 }
 
 /// Runs the WebSocket session on an upgraded connection. A plain TCP socket is split so that

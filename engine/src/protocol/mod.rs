@@ -1,8 +1,10 @@
 //! The Pusher protocol v7: what clients send, what the server answers, and the error codes.
 //!
 //! [`ClientMessage::parse`] turns one text frame into a typed message or a [`PusherError`]
-//! that says exactly what was wrong; [`frames`] builds every frame the server sends.
+//! that says exactly what was wrong; [`frames`] builds every frame the server sends;
+//! [`close`] picks the WebSocket close code for a client that breaks RFC 6455.
 
+pub mod close;
 mod error;
 pub mod frames;
 

@@ -6,7 +6,7 @@ use super::rate_limit::RateLimiter;
 use super::transport::Transport;
 use crate::app::{App, ConnectionSlot};
 use crate::events::EngineEvent;
-use crate::protocol::{frames, ClientMessage, PusherError};
+use crate::protocol::{close, frames, ClientMessage, PusherError};
 use crate::socket::{Connection, Frame};
 use crate::state::ServerState;
 use serde_json::Value;
@@ -18,12 +18,9 @@ use std::task::Poll;
 use std::time::Duration;
 use tokio::io::AsyncRead;
 use tokio::time::{sleep_until, Instant};
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::error::Error as WsError;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
-
-/// The close code and reason for a message over `max_message_size`, as Reverb sends them.
-const MESSAGE_TOO_BIG: (u16, &str) = (1009, "Maximum message size exceeded");
 
 /// Runs a write unless the socket is abandoned first: someone asked it to close (its queue
 /// overflowed, the user was terminated), the server stops, or the client has not taken the
@@ -214,10 +211,13 @@ where
     async fn on_incoming(&mut self, message: Option<Result<Message, WsError>>) -> Flow {
         let message = match message {
             Some(Ok(message)) => message,
-            Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
-                return Flow::Close(MESSAGE_TOO_BIG.0, MESSAGE_TOO_BIG.1.to_string());
+            Some(Err(error)) => {
+                return match close::close_for(&error) {
+                    Some((code, reason)) => Flow::Close(code, reason.to_string()),
+                    None => Flow::Stop,
+                }
             }
-            Some(Err(_)) | None => return Flow::Stop,
+            None => return Flow::Stop,
         };
         self.last_seen = Instant::now();
         self.pinged = false;

@@ -4,7 +4,7 @@
 
 use super::{ApiError, ApiRequest, ApiResult};
 use crate::channels::census::{Census, ChannelCount, Filter};
-use crate::channels::name;
+use crate::channels::name::{self, ChannelKind};
 use crate::http::response;
 use hyper::StatusCode;
 use serde_json::{Map, Value};
@@ -54,8 +54,16 @@ pub async fn index(request: &ApiRequest) -> ApiResult {
     ))
 }
 
+/// Refuses a channel name no socket could subscribe to, with the error a subscription gets.
+fn validate(channel: &str) -> Result<(), ApiError> {
+    ChannelKind::of(channel)
+        .map(|_| ())
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.message()))
+}
+
 /// One channel: `occupied`, plus the requested `user_count`, `subscription_count`, `cache`.
 pub async fn show(request: &ApiRequest, channel: &str) -> ApiResult {
+    validate(channel)?;
     let info = request.info();
     let census = request
         .app
@@ -78,6 +86,7 @@ pub async fn show(request: &ApiRequest, channel: &str) -> ApiResult {
 
 /// The users of a presence channel: `{"users":[{"id":..},..]}`.
 pub async fn users(request: &ApiRequest, channel: &str) -> ApiResult {
+    validate(channel)?;
     if !name::is_presence(channel) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
