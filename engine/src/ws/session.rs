@@ -24,8 +24,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Runs a write unless the socket is abandoned first: someone asked it to close (its queue
 /// overflowed, the user was terminated), the server stops, or the client has not taken the
-/// data for `limit`. A socket stuck that way is dropped, not waited for. Returns whether the
-/// write completed.
+/// data for `limit`. A socket stuck that way is not waited for: one asked to close still gets
+/// its last words, one that took nothing for `limit` is dropped. Returns how the write ended.
 ///
 /// Most writes complete at once (the kernel takes the bytes), so the write is polled once
 /// before the close signals and the timer, which cost a registration each, are set up.
