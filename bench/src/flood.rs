@@ -59,7 +59,7 @@ pub async fn run(args: FloodArgs) -> Result<(), String> {
     let data = "x".repeat(args.event_bytes);
     let events: Vec<String> = (0..args.stuck)
         .map(|index| {
-            json!({"event": "client-flood", "channel": format!("flood-{index}"), "data": data})
+            json!({"event": "client-flood", "channel": format!("flood-{index}"), "data": {"padding": data}})
                 .to_string()
         })
         .collect();
