@@ -2,8 +2,9 @@
 
 /**
  * A reverb-rs server for benchmarks: one app (bench-app / bench-key / bench-secret) on
- * BENCH_HOST:BENCH_PORT (127.0.0.1:6001), serving until SIGINT or SIGTERM. With
- * BENCH_REDIS_PORT set it is a node of a cluster over the Redis on that loopback port.
+ * BENCH_HOST:BENCH_PORT (127.0.0.1:6001), serving until SIGINT or SIGTERM. With BENCH_REDIS_PORT
+ * set it is a node of a cluster over the Redis on that loopback port. Like `reverb:start`
+ * without --debug or dispatch_events, it asks for no copy of each message clients send.
  */
 
 declare(strict_types=1);
@@ -13,6 +14,7 @@ $server = new ReverbRs\Server([
         'host' => getenv('BENCH_HOST') ?: '127.0.0.1',
         'port' => (int) (getenv('BENCH_PORT') ?: 6001),
         'event_queue_size' => 1024,
+        'report_received_messages' => false,
         'scaling' => getenv('BENCH_REDIS_PORT') === false ? [] : [
             'enabled' => true,
             'server' => ['host' => '127.0.0.1', 'port' => getenv('BENCH_REDIS_PORT')],

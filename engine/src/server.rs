@@ -321,9 +321,9 @@ async fn sweep_caches(state: Arc<ServerState>) {
     }
 }
 
-/// How often the server checks whether send queues gave back enough memory to return it to
+/// How often the server checks whether memory the send queues let go should be returned to
 /// the system.
-const MEMORY_RELEASE_INTERVAL: Duration = Duration::from_secs(5);
+const MEMORY_RELEASE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Returns memory that send queues no longer hold to the system until the server stops.
 async fn release_memory(state: Arc<ServerState>) {
@@ -331,7 +331,11 @@ async fn release_memory(state: Arc<ServerState>) {
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
-            _ = interval.tick() => state.queues.budget.release_memory(),
+            _ = interval.tick() => {
+                if state.queues.budget.wants_release() {
+                    let _ = tokio::task::spawn_blocking(crate::socket::return_free_memory).await;
+                }
+            }
         }
     }
 }

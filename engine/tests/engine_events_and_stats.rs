@@ -1,11 +1,12 @@
 //! What the engine reports to its host: the events of a socket's lifecycle in order, every
-//! handled message, the origin and address of a socket, and per-app stats.
+//! handled message (unless the host asks for none), the origin and address of a socket, and
+//! per-app stats.
 
 mod support;
 
 use reverb_engine::EngineEvent;
 use serde_json::json;
-use support::{events_until, start_one, start_two_apps, stats_until, Client};
+use support::{app, events_until, start_one, start_two_apps, start_with, stats_until, Client};
 use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
@@ -149,4 +150,33 @@ async fn stats_count_connections_channels_and_received_messages_per_app() {
     a.close().await;
     stats_until(&server, "app-1", |s| s.connections == 0 && s.channels == 0).await;
     assert_eq!(server.stats()["app-2"].connections, 1);
+}
+
+#[tokio::test]
+async fn a_host_that_asks_for_no_received_messages_gets_the_lifecycle_without_them() {
+    let server = start_with(
+        json!({"report_received_messages": false}),
+        vec![app("app-1", "key-1", json!({}))],
+    );
+    let (mut client, socket_id) = Client::subscribed(server.local_addr(), "news").await;
+    client.ping_pong().await;
+    client.close().await;
+
+    let closed = EngineEvent::ConnectionClosed {
+        app_id: "app-1".into(),
+        socket_id,
+    };
+    let events = events_until(&server, |events| events.contains(&closed)).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Subscribed { .. })),
+        "{events:#?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::MessageReceived { .. })),
+        "{events:#?}"
+    );
 }

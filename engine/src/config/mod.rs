@@ -78,6 +78,9 @@ pub struct Config {
     /// Report every frame written to a socket as a `message_sent` event (for `--debug` and
     /// Laravel's `MessageSent`); off by default because it costs one event per delivery.
     pub report_sent_messages: bool,
+    /// Report every message a client sends as a `message_received` event, with a copy of
+    /// it; on by default, `reverb:start` turns it off unless something listens.
+    pub report_received_messages: bool,
     /// Sharing work with other nodes over Redis; `None` when `scaling.enabled` is off.
     pub scaling: Option<ScalingConfig>,
     /// The applications served.
@@ -126,6 +129,7 @@ impl Config {
             send_queue_bytes: server.positive("send_queue_bytes", 4 * 1024 * 1024)?,
             send_queue_budget: server.positive("send_queue_budget", 256 * 1024 * 1024)?,
             report_sent_messages: server.boolean("report_sent_messages", false)?,
+            report_received_messages: server.boolean("report_received_messages", true)?,
             scaling: ScalingConfig::from_node(&server.object_or_empty("scaling")?)?,
             apps,
         })

@@ -8,8 +8,9 @@
 //! freed at once.
 //!
 //! Freed memory only goes back to the system when the allocator lets it go, and glibc's
-//! keeps it in its arenas. After the queues held a lot, [`SendBudget::release_memory`] asks
-//! the allocator to return what is free.
+//! keeps it in its arenas, one per thread that allocated. While the queues hold a lot, and
+//! once they have let a lot go, [`SendBudget::wants_release`] says so, and
+//! [`return_free_memory`] asks the allocator to give back what is free.
 
 use super::connection::Connection;
 use super::SocketId;
@@ -31,8 +32,10 @@ pub struct SendBudget {
     heavy: Mutex<HashMap<SocketId, Weak<Connection>>>,
     /// Sockets closed because they were too far behind.
     slow_closed: AtomicU64,
-    /// The queues held more than [`TRIM_AFTER`] since the last trim.
+    /// The queues held more than [`TRIM_AFTER`] since the last release.
     grew: AtomicBool,
+    /// What the queues held at the last release.
+    queued_at_release: AtomicUsize,
 }
 
 impl SendBudget {
@@ -44,6 +47,7 @@ impl SendBudget {
             heavy: Mutex::new(HashMap::new()),
             slow_closed: AtomicU64::new(0),
             grew: AtomicBool::new(false),
+            queued_at_release: AtomicUsize::new(0),
         })
     }
 
@@ -109,18 +113,24 @@ impl SendBudget {
         }
     }
 
-    /// Gives free memory back to the system if the queues held a lot since the last time
-    /// and hold little now. Called now and then by the server, off the delivery path.
-    pub fn release_memory(&self) {
-        if self.queued() < TRIM_AFTER / 4 && self.grew.swap(false, Ordering::Relaxed) {
-            trim_allocator();
+    /// Whether free memory should be given back to the system now: the queues held more
+    /// than [`TRIM_AFTER`] since the last release (sockets too far behind are being closed),
+    /// or hold that much less than then. Asked now and then by the server.
+    pub fn wants_release(&self) -> bool {
+        let queued = self.queued();
+        let grew = self.grew.swap(false, Ordering::Relaxed);
+        let shrank = queued + TRIM_AFTER <= self.queued_at_release.load(Ordering::Relaxed);
+        if grew || shrank {
+            self.queued_at_release.store(queued, Ordering::Relaxed);
         }
+        grew || shrank
     }
 }
 
-/// Asks glibc's allocator to return the free memory of every arena to the system.
+/// Asks glibc's allocator to return the free memory of every arena to the system. It walks
+/// every arena, so it runs off the runtime's worker threads.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn trim_allocator() {
+pub fn return_free_memory() {
     // SAFETY: malloc_trim only walks the allocator's own free lists.
     unsafe {
         libc::malloc_trim(0);
@@ -129,4 +139,4 @@ fn trim_allocator() {
 
 /// Other allocators return memory by themselves, or not at all.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim_allocator() {}
+pub fn return_free_memory() {}

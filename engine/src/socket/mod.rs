@@ -12,7 +12,7 @@ mod budget;
 mod connection;
 mod frame;
 
-pub use budget::SendBudget;
+pub use budget::{return_free_memory, SendBudget};
 pub use connection::{
     mark_engine_thread, new_socket_id, Connection, QueueLimits, QueueSettings, SocketId,
 };

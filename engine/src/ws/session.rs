@@ -278,13 +278,15 @@ where
         };
         match handled {
             Ok(()) => {
-                self.report(|app_id, socket_id| EngineEvent::MessageReceived {
-                    app_id,
-                    socket_id,
-                    event,
-                    channel,
-                    message: text.to_string(),
-                });
+                if self.state.config.report_received_messages {
+                    self.report(|app_id, socket_id| EngineEvent::MessageReceived {
+                        app_id,
+                        socket_id,
+                        event,
+                        channel,
+                        message: text.to_string(),
+                    });
+                }
                 Flow::Continue
             }
             Err(Some(error)) => self.send_error(error).await,

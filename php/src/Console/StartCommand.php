@@ -118,6 +118,7 @@ final class StartCommand extends Command
         $server['host'] ??= '0.0.0.0';
         $server['port'] ??= 8080;
         $server['report_sent_messages'] = $this->option('debug') || ($server['dispatch_events'] ?? false);
+        $server['report_received_messages'] = $server['report_sent_messages'];
         if (empty($server['options']['tls']['local_cert']) && !empty($server['hostname'])) {
             $certificate = $this->localCertificate((string) $server['hostname']);
             if ($certificate !== null) {
