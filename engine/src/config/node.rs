@@ -150,6 +150,21 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// A limit under `name`: `Some(default)` when it is missing, `None` (no limit) for 0,
+    /// so that a limit on by default can still be turned off.
+    pub(super) fn limit(&self, name: &str, default: usize) -> Result<Option<usize>, ConfigError> {
+        match self.integer(name)? {
+            None => Ok(Some(default)),
+            Some(0) => Ok(None),
+            Some(n) => usize::try_from(n).map(Some).map_err(|_| {
+                ConfigError::new(
+                    &self.key(name),
+                    format!("must be 0 (no limit) or more, got {n}"),
+                )
+            }),
+        }
+    }
+
     /// An integer of at least 0 under `name`, or `default` when it is missing.
     pub(super) fn non_negative(&self, name: &str, default: u64) -> Result<u64, ConfigError> {
         match self.integer(name)? {
