@@ -103,7 +103,7 @@ impl AppConfig {
             key: app.required_id("key")?,
             secret: app.required_id("secret")?,
             allowed_origins: app.string_list_or("allowed_origins", &["*"])?,
-            ping_interval: Duration::from_secs(app.positive("ping_interval", 60)? as u64),
+            ping_interval: app.seconds("ping_interval", 60)?,
             activity_timeout: app.positive("activity_timeout", 30)? as u64,
             max_connections: app.optional_positive("max_connections")?,
             max_message_size: app.positive("max_message_size", 10_000)?,
@@ -116,7 +116,7 @@ impl AppConfig {
             max_presence_members: app.limit("max_presence_members", MAX_PRESENCE_MEMBERS)?,
             max_presence_user_info_bytes: app
                 .limit("max_presence_user_info_bytes", MAX_PRESENCE_USER_INFO_BYTES)?,
-            cache_ttl: Duration::from_secs(app.positive("cache_ttl", 1800)? as u64),
+            cache_ttl: app.seconds("cache_ttl", 1800)?,
             rate_limit: RateLimit::from_node(&app.object_or_empty("rate_limiting")?)?,
             max_channels_per_event: app.optional_positive("max_channels_per_event")?,
             max_events_per_batch: app.optional_positive("max_events_per_batch")?,
@@ -133,7 +133,7 @@ impl RateLimit {
         let max_attempts = block.positive("max_attempts", 60)?;
         Ok(Some(RateLimit {
             max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
-            decay: Duration::from_secs(block.positive("decay_seconds", 60)? as u64),
+            decay: block.seconds("decay_seconds", 60)?,
             terminate_on_limit: block.boolean("terminate_on_limit", false)?,
         }))
     }
