@@ -385,3 +385,99 @@ mod tests {
         }
     }
 }
+
+/// Property-based fuzzing of [`verify_request`]: arbitrary parameters and bodies never
+/// panic it, a request signed by [`sign_request`] always verifies within the timestamp window,
+/// and one whose body or timestamp changed does not.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::config::Config;
+    use proptest::prelude::*;
+
+    /// An app with `key` and `secret`.
+    fn app(key: &str, secret: &str) -> AppConfig {
+        let value =
+            serde_json::json!({"apps": {"apps": [{"app_id": "1", "key": key, "secret": secret}]}});
+        Config::from_value(&value).unwrap().apps.remove(0)
+    }
+
+    /// Parameter names: the authentication ones (in any case), plausible ones, and anything.
+    fn name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(AUTH_PARAMETERS.to_vec()).prop_map(String::from),
+            prop::sample::select(AUTH_PARAMETERS.to_vec()).prop_map(str::to_ascii_uppercase),
+            "[a-z_]{1,12}",
+            any::<String>(),
+        ]
+    }
+
+    /// Query parameters a client might send, the authentication ones among them.
+    fn params() -> impl Strategy<Value = Vec<(String, String)>> {
+        prop::collection::vec((name(), any::<String>()), 0..8)
+    }
+
+    /// Query parameters a request carries besides the authentication ones.
+    fn other_params() -> impl Strategy<Value = Vec<(String, String)>> {
+        prop::collection::vec(
+            (
+                name().prop_filter("not an auth parameter", |n| {
+                    !AUTH_PARAMETERS.contains(&n.as_str())
+                }),
+                any::<String>(),
+            ),
+            0..8,
+        )
+    }
+
+    /// Non-empty credentials.
+    fn credential() -> impl Strategy<Value = String> {
+        any::<String>().prop_filter("not empty", |s| !s.is_empty())
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_requests_are_judged_without_panicking(
+            method in any::<String>(),
+            path in any::<String>(),
+            params in params(),
+            body in prop::collection::vec(any::<u8>(), 0..256),
+            now in any::<u64>(),
+            window in prop::option::of(any::<u64>()),
+        ) {
+            let app = app("key", "secret");
+            let window = window.map(Duration::from_secs);
+            let _ = verify_request(&app, &method, &path, &params, &body, now, window);
+        }
+
+        #[test]
+        fn a_signed_request_verifies_within_the_window_and_not_once_changed(
+            (key, secret) in (credential(), credential()),
+            method in any::<String>(),
+            path in any::<String>(),
+            params in other_params(),
+            body in prop::collection::vec(any::<u8>(), 0..256),
+            timestamp in any::<u64>(),
+            skew in 0u64..=600,
+            late in any::<bool>(),
+            other_body in prop::collection::vec(any::<u8>(), 1..64),
+        ) {
+            let app = app(&key, &secret);
+            let signed = sign_request(&key, &secret, &method, &path, &params, &body, timestamp);
+            let now = if late { timestamp.saturating_add(skew) } else { timestamp.saturating_sub(skew) };
+            let window = Some(Duration::from_secs(600));
+            prop_assert_eq!(verify_request(&app, &method, &path, &signed, &body, now, window), Ok(()));
+            prop_assert_eq!(verify_request(&app, &method, &path, &signed, &body, u64::MAX - now, None), Ok(()));
+
+            if other_body != body {
+                prop_assert!(verify_request(&app, &method, &path, &signed, &other_body, now, window).is_err());
+            }
+            if let Some(stale) = timestamp.checked_add(601) {
+                prop_assert_eq!(
+                    verify_request(&app, &method, &path, &signed, &body, stale, window),
+                    Err(RequestAuthError::Timestamp(timestamp.to_string(), 600))
+                );
+            }
+        }
+    }
+}

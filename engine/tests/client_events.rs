@@ -124,6 +124,29 @@ async fn client_event_on_a_presence_channel_carries_the_senders_user_id() {
     assert!(frame.get("user_id").is_none(), "{frame}");
 }
 
+/// Found by fuzzing the message parser: the server parses a client event's data and writes
+/// it out again, and serde_json's fast float parsing changed the last digit of some numbers
+/// (`-7.151059126547005e-118` arrived as `-7.1510591265470045e-118`). Numbers now arrive as
+/// they were sent (these are written as the server writes numbers, so the text is the same).
+#[tokio::test]
+async fn regression_numbers_in_a_client_event_arrive_unchanged() {
+    let server = start_one(json!({}));
+    let addr = server.local_addr();
+    let (mut sender, _) = Client::subscribed(addr, "room").await;
+    let (mut other, _) = Client::subscribed(addr, "room").await;
+    let numbers = "[-7.151059126547005e-118,0.1,1.7976931348623157e+308,5e-324]";
+    sender
+        .send_text(&format!(
+            r#"{{"event":"client-n","channel":"room","data":{{"n":{numbers}}}}}"#
+        ))
+        .await;
+    let relayed = other.next_text().await;
+    assert!(
+        relayed.contains(&format!(r#""data":{{"n":{numbers}}}"#)),
+        "{relayed}"
+    );
+}
+
 /// App settings allowing 3 messages a minute per socket, closing the socket past the limit
 /// if `terminate_on_limit`.
 fn rate_limited(terminate_on_limit: bool) -> Value {

@@ -101,6 +101,12 @@ return [
                     'decay_seconds' => env('REVERB_APP_RATE_LIMIT_DECAY_SECONDS', 60),
                     'terminate_on_limit' => env('REVERB_APP_RATE_LIMIT_TERMINATE', false),
                 ],
+                // reverb-rs: limits for a public server, as Pusher sets them; 0 turns one
+                // off (Laravel Reverb has none of them).
+                'max_client_events_per_second' => env('REVERB_APP_MAX_CLIENT_EVENTS_PER_SECOND', 10),
+                'max_channels_per_connection' => env('REVERB_APP_MAX_CHANNELS_PER_CONNECTION', 100),
+                'max_presence_members' => env('REVERB_APP_MAX_PRESENCE_MEMBERS', 100),
+                'max_presence_user_info_bytes' => env('REVERB_APP_MAX_PRESENCE_USER_INFO_BYTES', 2048),
             ],
         ],
 

@@ -144,3 +144,74 @@ mod tests {
         assert!(ChannelKind::of("a_b-c=d@e,f.g;h").is_ok());
     }
 }
+
+/// Property-based fuzzing of [`ChannelKind::of`]: any string is judged without panicking, by
+/// Pusher's rules, and the error never carries more than a bounded part of the name.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The prefixes that decide a channel's kind, and none.
+    fn prefix() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "",
+            "private-",
+            "private-encrypted-",
+            "presence-",
+            "cache-",
+            "private-cache-",
+            "private-encrypted-cache-",
+            "presence-cache-",
+            SERVER_TO_USER_PREFIX,
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn any_name_is_accepted_only_by_pusher_rules(prefix in prefix(), rest in any::<String>()) {
+            let name = format!("{prefix}{rest}");
+            match ChannelKind::of(&name) {
+                Ok(kind) => {
+                    prop_assert!(!name.is_empty());
+                    prop_assert!(name.chars().count() <= MAX_LENGTH);
+                    match name.strip_prefix(SERVER_TO_USER_PREFIX) {
+                        Some(user) => prop_assert_eq!(kind.access, Access::ServerToUser(user.to_string())),
+                        None => prop_assert!(name.chars().all(is_allowed)),
+                    }
+                }
+                Err(error) => {
+                    prop_assert_eq!(error.code(), 4200);
+                    let message = error.message();
+                    prop_assert!(message.starts_with("Invalid channel name"));
+                    prop_assert!(message.chars().count() <= 160, "{}", message);
+                }
+            }
+        }
+
+        #[test]
+        fn names_of_allowed_characters_up_to_164_are_accepted_with_their_prefix_kind(
+            prefix in prefix().prop_filter("not server-to-user", |p| *p != SERVER_TO_USER_PREFIX),
+            rest in "[A-Za-z0-9_=@,.;-]{1,140}",
+        ) {
+            let name = format!("{prefix}{rest}");
+            let kind = ChannelKind::of(&name).unwrap();
+            let access = if name.starts_with("presence-") {
+                Access::Presence
+            } else if name.starts_with("private-") {
+                Access::Private
+            } else {
+                Access::Public
+            };
+            prop_assert_eq!(kind.access, access);
+            if prefix.ends_with("cache-") {
+                prop_assert!(kind.cached);
+            }
+        }
+
+        #[test]
+        fn names_over_164_characters_are_refused(name in "[a-z]{165,400}") {
+            prop_assert_eq!(ChannelKind::of(&name).unwrap_err().code(), 4200);
+        }
+    }
+}

@@ -4,6 +4,16 @@ use super::node::Node;
 use super::ConfigError;
 use std::time::Duration;
 
+/// Client events one socket may send per second unless configured: Pusher's limit.
+const MAX_CLIENT_EVENTS_PER_SECOND: usize = 10;
+/// Channels one socket may be subscribed to at once unless configured.
+const MAX_CHANNELS_PER_CONNECTION: usize = 100;
+/// Users one presence channel may hold unless configured: Pusher's, soketi's and sockudo's.
+const MAX_PRESENCE_MEMBERS: usize = 100;
+/// Bytes of one member's `user_info` unless configured: soketi's and sockudo's 2 KB, twice
+/// Pusher's 1 KB.
+const MAX_PRESENCE_USER_INFO_BYTES: usize = 2048;
+
 /// Who may send client events (whispers) on a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientEventsFrom {
@@ -36,9 +46,17 @@ pub struct AppConfig {
     pub max_message_size: usize,
     /// Who may send client events.
     pub accept_client_events_from: ClientEventsFrom,
-    /// The most distinct users one presence channel may hold; `None` is unlimited.
+    /// The most client events one socket may send per second; `None` (configured as 0) is
+    /// unlimited, like Reverb.
+    pub max_client_events_per_second: Option<u32>,
+    /// The most channels one socket may be subscribed to at once; `None` (configured as 0)
+    /// is unlimited, like Reverb.
+    pub max_channels_per_connection: Option<usize>,
+    /// The most distinct users one presence channel may hold; `None` (configured as 0) is
+    /// unlimited, like Reverb.
     pub max_presence_members: Option<usize>,
-    /// The largest presence `user_info`, in bytes of JSON; `None` is unlimited.
+    /// The largest presence `user_info`, in bytes of JSON; `None` (configured as 0) is
+    /// unlimited, like Reverb.
     pub max_presence_user_info_bytes: Option<usize>,
     /// How long a cache channel keeps its last event.
     pub cache_ttl: Duration,
@@ -85,14 +103,20 @@ impl AppConfig {
             key: app.required_id("key")?,
             secret: app.required_id("secret")?,
             allowed_origins: app.string_list_or("allowed_origins", &["*"])?,
-            ping_interval: Duration::from_secs(app.positive("ping_interval", 60)? as u64),
+            ping_interval: app.seconds("ping_interval", 60)?,
             activity_timeout: app.positive("activity_timeout", 30)? as u64,
             max_connections: app.optional_positive("max_connections")?,
             max_message_size: app.positive("max_message_size", 10_000)?,
             accept_client_events_from: ClientEventsFrom::from_node(app)?,
-            max_presence_members: app.optional_positive("max_presence_members")?,
-            max_presence_user_info_bytes: app.optional_positive("max_presence_user_info_bytes")?,
-            cache_ttl: Duration::from_secs(app.positive("cache_ttl", 1800)? as u64),
+            max_client_events_per_second: app
+                .limit("max_client_events_per_second", MAX_CLIENT_EVENTS_PER_SECOND)?
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            max_channels_per_connection: app
+                .limit("max_channels_per_connection", MAX_CHANNELS_PER_CONNECTION)?,
+            max_presence_members: app.limit("max_presence_members", MAX_PRESENCE_MEMBERS)?,
+            max_presence_user_info_bytes: app
+                .limit("max_presence_user_info_bytes", MAX_PRESENCE_USER_INFO_BYTES)?,
+            cache_ttl: app.seconds("cache_ttl", 1800)?,
             rate_limit: RateLimit::from_node(&app.object_or_empty("rate_limiting")?)?,
             max_channels_per_event: app.optional_positive("max_channels_per_event")?,
             max_events_per_batch: app.optional_positive("max_events_per_batch")?,
@@ -109,7 +133,7 @@ impl RateLimit {
         let max_attempts = block.positive("max_attempts", 60)?;
         Ok(Some(RateLimit {
             max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
-            decay: Duration::from_secs(block.positive("decay_seconds", 60)? as u64),
+            decay: block.seconds("decay_seconds", 60)?,
             terminate_on_limit: block.boolean("terminate_on_limit", false)?,
         }))
     }

@@ -292,6 +292,47 @@ mod tests {
     }
 
     #[test]
+    fn limits_are_on_by_default_and_0_turns_them_off() {
+        let app = &Config::from_value(&minimal()).unwrap().apps[0];
+        assert_eq!(app.max_client_events_per_second, Some(10));
+        assert_eq!(app.max_channels_per_connection, Some(100));
+        assert_eq!(app.max_presence_members, Some(100));
+        assert_eq!(app.max_presence_user_info_bytes, Some(2048));
+
+        let keys = [
+            "max_client_events_per_second",
+            "max_channels_per_connection",
+            "max_presence_members",
+            "max_presence_user_info_bytes",
+        ];
+        let mut value = minimal();
+        for key in keys {
+            value["apps"]["apps"][0][key] = json!("0");
+        }
+        let app = &Config::from_value(&value).unwrap().apps[0];
+        assert_eq!(app.max_client_events_per_second, None);
+        assert_eq!(app.max_channels_per_connection, None);
+        assert_eq!(app.max_presence_members, None);
+        assert_eq!(app.max_presence_user_info_bytes, None);
+
+        for key in keys {
+            let mut value = minimal();
+            value["apps"]["apps"][0][key] = json!(-1);
+            let err = Config::from_value(&value).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("apps.apps.0.{key} must be 0 (no limit) or more, got -1")
+            );
+            value["apps"]["apps"][0][key] = json!([5]);
+            let err = Config::from_value(&value).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("apps.apps.0.{key} must be an integer")
+            );
+        }
+    }
+
+    #[test]
     fn scaling_is_off_unless_enabled_and_names_bad_keys() {
         assert_eq!(Config::from_value(&minimal()).unwrap().scaling, None);
         let mut root = minimal();

@@ -3,6 +3,11 @@
 
 use super::ConfigError;
 use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// The longest interval a key may give, ten years: longer than any timer needs, and short
+/// enough that a deadline that far ahead fits every clock (a longer one overflows `Instant`).
+const MAX_SECONDS: u64 = 10 * 365 * 24 * 3600;
 
 /// A JSON object together with its dotted path, so every error can name its key.
 pub(super) struct Node<'a> {
@@ -147,6 +152,34 @@ impl<'a> Node<'a> {
                 &self.key(name),
                 format!("must be greater than 0, got {n}"),
             )),
+        }
+    }
+
+    /// A number of seconds, at least 1 and at most ten years, under `name`, or `default`
+    /// seconds when it is missing.
+    pub(super) fn seconds(&self, name: &str, default: u64) -> Result<Duration, ConfigError> {
+        let seconds = self.positive(name, default as usize)? as u64;
+        if seconds > MAX_SECONDS {
+            return Err(ConfigError::new(
+                &self.key(name),
+                format!("must be at most {MAX_SECONDS} seconds (ten years), got {seconds}"),
+            ));
+        }
+        Ok(Duration::from_secs(seconds))
+    }
+
+    /// A limit under `name`: `Some(default)` when it is missing, `None` (no limit) for 0,
+    /// so that a limit on by default can still be turned off.
+    pub(super) fn limit(&self, name: &str, default: usize) -> Result<Option<usize>, ConfigError> {
+        match self.integer(name)? {
+            None => Ok(Some(default)),
+            Some(0) => Ok(None),
+            Some(n) => usize::try_from(n).map(Some).map_err(|_| {
+                ConfigError::new(
+                    &self.key(name),
+                    format!("must be 0 (no limit) or more, got {n}"),
+                )
+            }),
         }
     }
 

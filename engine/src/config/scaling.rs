@@ -75,7 +75,7 @@ impl ScalingConfig {
             prefix: block.string_or("prefix", "")?,
             server: redis,
             timeout: Duration::from_secs(timeout.min(Self::MAX_ATTEMPT_TIMEOUT)),
-            node_timeout: Duration::from_secs(block.positive("node_timeout", 10)? as u64),
+            node_timeout: block.seconds("node_timeout", 10)?,
         }))
     }
 }

@@ -26,6 +26,12 @@ pub enum PusherError {
         /// The configured limit.
         limit: usize,
     },
+    /// 4100: the socket is already subscribed to the app's `max_channels_per_connection`
+    /// channels.
+    TooManyChannels {
+        /// The configured limit.
+        limit: usize,
+    },
     /// 4200: a frame that is not a valid Pusher message; the text says what was wrong.
     InvalidMessage(String),
     /// 4200: the server is shutting down; clients reconnect at once.
@@ -38,6 +44,12 @@ pub enum PusherError {
     RateLimited {
         /// Whether the socket is closed (`terminate_on_limit`).
         terminate: bool,
+    },
+    /// 4301: the socket sent more client events in a second than the app's
+    /// `max_client_events_per_second`.
+    ClientEventRateLimited {
+        /// The configured limit.
+        limit: u32,
     },
     /// 4302: a sign-in's watchlist has more than 100 user ids; only the first 100 count.
     WatchlistTooLong,
@@ -53,10 +65,14 @@ impl PusherError {
             | PusherError::Unauthorized
             | PusherError::NotAMember
             | PusherError::Terminated => 4009,
-            PusherError::OverCapacity | PusherError::PresenceChannelFull { .. } => 4100,
+            PusherError::OverCapacity
+            | PusherError::PresenceChannelFull { .. }
+            | PusherError::TooManyChannels { .. } => 4100,
             PusherError::InvalidMessage(_) | PusherError::ServerShuttingDown => 4200,
             PusherError::PongNotReceived => 4201,
-            PusherError::ClientEventsDisabled | PusherError::RateLimited { .. } => 4301,
+            PusherError::ClientEventsDisabled
+            | PusherError::RateLimited { .. }
+            | PusherError::ClientEventRateLimited { .. } => 4301,
             PusherError::WatchlistTooLong => 4302,
         }
     }
@@ -66,6 +82,12 @@ impl PusherError {
         match self {
             PusherError::PresenceChannelFull { limit } => format!(
                 "The presence channel is full: it already has {limit} members (max_presence_members)"
+            ),
+            PusherError::TooManyChannels { limit } => format!(
+                "Too many channels: a connection may be subscribed to {limit} at once (max_channels_per_connection)"
+            ),
+            PusherError::ClientEventRateLimited { limit } => format!(
+                "Client event rejected due to rate limit: at most {limit} per second (max_client_events_per_second)"
             ),
             other => other.static_message().to_string(),
         }
@@ -81,11 +103,13 @@ impl PusherError {
             PusherError::Terminated => "Connection terminated by the server",
             PusherError::OverCapacity => "Connection closed: the client could not keep up",
             PusherError::PresenceChannelFull { .. } => "The presence channel is full",
+            PusherError::TooManyChannels { .. } => "Too many channels",
             PusherError::InvalidMessage(detail) => detail,
             PusherError::ServerShuttingDown => "Server is shutting down",
             PusherError::PongNotReceived => "Pong reply not received in time",
             PusherError::ClientEventsDisabled => "The app does not have client messaging enabled.",
             PusherError::RateLimited { .. } => "Rate limit exceeded",
+            PusherError::ClientEventRateLimited { .. } => "Client event rejected due to rate limit",
             PusherError::WatchlistTooLong => {
                 "Watchlist limit exceeded: only the first 100 user ids are watched"
             }

@@ -256,3 +256,140 @@ mod tests {
         );
     }
 }
+
+/// Property-based fuzzing of [`ClientMessage::parse`]: arbitrary text, and arbitrary JSON
+/// shaped like the messages clients send, never panic it, and what it accepts is what was
+/// sent.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// Arbitrary JSON values, nested a few levels deep.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            "[a-z:-]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec(("[a-z_]{0,12}", inner), 0..6)
+                    .prop_map(|fields| Value::Object(fields.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Event names: every one the parser knows, near misses, and anything.
+    fn event() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "pusher:ping",
+                "pusher:pong",
+                "pusher:subscribe",
+                "pusher:unsubscribe",
+                "pusher:signin",
+                "pusher:bogus",
+                "client-typing",
+                "client-",
+                "typing",
+            ])
+            .prop_map(String::from),
+            any::<String>(),
+        ]
+    }
+
+    /// A `data` object with the fields the messages read, each of any JSON type or absent.
+    fn data_object() -> impl Strategy<Value = Map<String, Value>> {
+        let field = |name: &'static str| {
+            prop::option::of(prop_oneof![any::<String>().prop_map(Value::String), json()])
+                .prop_map(move |value| value.map(|value| (name.to_string(), value)))
+        };
+        (
+            field("channel"),
+            field("auth"),
+            field("channel_data"),
+            field("user_data"),
+        )
+            .prop_map(|(a, b, c, d)| [a, b, c, d].into_iter().flatten().collect())
+    }
+
+    /// A message shaped like a client's: an `event`, maybe a `channel`, and `data` as an
+    /// object, as the JSON string of one, or as any other value.
+    fn message() -> impl Strategy<Value = Map<String, Value>> {
+        let data = prop_oneof![
+            data_object().prop_map(Value::Object),
+            data_object().prop_map(|data| Value::String(Value::Object(data).to_string())),
+            json(),
+        ];
+        (
+            prop::option::of(prop_oneof![event().prop_map(Value::String), json()]),
+            prop::option::of(prop_oneof![any::<String>().prop_map(Value::String), json()]),
+            prop::option::of(data),
+        )
+            .prop_map(|(event, channel, data)| {
+                [("event", event), ("channel", channel), ("data", data)]
+                    .into_iter()
+                    .filter_map(|(name, value)| value.map(|value| (name.to_string(), value)))
+                    .collect()
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_is_parsed_or_refused_with_4200(text in any::<String>()) {
+            if let Err(error) = ClientMessage::parse(&text) {
+                prop_assert_eq!(error.code(), 4200);
+                prop_assert!(!error.closes_connection());
+            }
+        }
+
+        #[test]
+        fn an_accepted_message_is_the_one_sent(message in message()) {
+            let text = Value::Object(message.clone()).to_string();
+            let parsed = match ClientMessage::parse(&text) {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    prop_assert_eq!(error.code(), 4200);
+                    return Ok(());
+                }
+            };
+            prop_assert_eq!(Some(&Value::String(parsed.event().to_string())), message.get("event"));
+            let data = decode_nested_json(message.get("data").cloned().unwrap_or(Value::Null));
+            match &parsed {
+                ClientMessage::Subscribe { channel, .. } | ClientMessage::Unsubscribe { channel } => {
+                    prop_assert_eq!(Some(&Value::String(channel.clone())), data.get("channel"));
+                }
+                ClientMessage::ClientEvent { channel, data: sent, .. } => {
+                    prop_assert!(parsed.event().starts_with("client-"));
+                    prop_assert_eq!(Some(&Value::String(channel.clone())), message.get("channel"));
+                    prop_assert_eq!(sent, &data);
+                }
+                ClientMessage::Ignored { event, channel } => {
+                    prop_assert!(!event.starts_with("client-") && !event.starts_with("pusher:"));
+                    prop_assert_eq!(Some(&Value::String(channel.clone())), message.get("channel"));
+                }
+                ClientMessage::Ping | ClientMessage::Pong | ClientMessage::Signin { .. } => {}
+            }
+        }
+
+        #[test]
+        fn data_as_an_object_or_as_its_json_string_is_the_same_message(
+            event in event(),
+            channel in any::<String>(),
+            data in data_object(),
+        ) {
+            let as_object = json!({"event": event, "channel": channel, "data": data});
+            let as_string = json!({"event": event, "channel": channel, "data": Value::Object(data).to_string()});
+            prop_assert_eq!(
+                ClientMessage::parse(&as_object.to_string()),
+                ClientMessage::parse(&as_string.to_string())
+            );
+        }
+    }
+}

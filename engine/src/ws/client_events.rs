@@ -1,5 +1,6 @@
 //! Client events (`client-*`): relayed to the channel's other subscribers, on every node,
-//! when the app accepts them from this socket.
+//! when the app accepts them from this socket and it sends no more per second than the
+//! app's `max_client_events_per_second`.
 
 use super::session::Session;
 use crate::config::ClientEventsFrom;
@@ -12,9 +13,10 @@ impl<R> Session<R>
 where
     R: AsyncRead + Unpin,
 {
-    /// Relays a client event, or says why it may not be sent.
+    /// Relays a client event, or says why it may not be sent. Only events the app accepts
+    /// from this socket count against its rate limit.
     pub(super) fn relay_client_event(
-        &self,
+        &mut self,
         event: &str,
         channel: &str,
         data: &Value,
@@ -26,6 +28,12 @@ where
                 return Err(Some(PusherError::NotAMember))
             }
             ClientEventsFrom::Members | ClientEventsFrom::All => {}
+        }
+        let limit = self.app.config.max_client_events_per_second;
+        if let (Some(limiter), Some(limit)) = (&mut self.client_event_limiter, limit) {
+            if !limiter.allow() {
+                return Err(Some(PusherError::ClientEventRateLimited { limit }));
+            }
         }
         let user_id = membership.and_then(Option::as_ref);
         let frame = Frame::from(frames::client_event(event, channel, data, user_id));

@@ -1,6 +1,8 @@
-//! Reverb's per-socket message rate limit: at most `max_attempts` messages per window.
+//! Per-socket rate limits: Reverb's `rate_limiting` (at most `max_attempts` messages per
+//! window) and `max_client_events_per_second` (client events per second, as Pusher limits them).
 
 use crate::config::RateLimit;
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// A fixed-window counter owned by one socket task; no shared state, no locks.
@@ -18,6 +20,15 @@ impl RateLimiter {
             window_started: Instant::now(),
             attempts: 0,
         }
+    }
+
+    /// A limiter of `max` events per second that only refuses, never closes.
+    pub fn per_second(max: u32) -> RateLimiter {
+        RateLimiter::new(RateLimit {
+            max_attempts: max,
+            decay: Duration::from_secs(1),
+            terminate_on_limit: false,
+        })
     }
 
     /// Counts one message; returns `false` when it is over the limit.
@@ -40,7 +51,6 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn allows_max_attempts_per_window_then_resets() {
@@ -52,6 +62,15 @@ mod tests {
         assert!(limiter.allow());
         assert!(limiter.allow());
         assert!(!limiter.allow());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(limiter.allow());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn per_second_limits_each_second_and_never_terminates() {
+        let mut limiter = RateLimiter::per_second(3);
+        assert!(!limiter.terminates());
+        assert_eq!((0..4).filter(|_| limiter.allow()).count(), 3);
         tokio::time::advance(Duration::from_secs(1)).await;
         assert!(limiter.allow());
     }

@@ -110,6 +110,8 @@ pub(super) struct Session<R> {
     /// The user the socket signed in as.
     pub(super) user: Option<SignedIn>,
     rate_limiter: Option<RateLimiter>,
+    /// Counts the client events this socket relays, against `max_client_events_per_second`.
+    pub(super) client_event_limiter: Option<RateLimiter>,
     last_seen: Instant,
     pinged: bool,
     uses_control_frames: bool,
@@ -129,6 +131,10 @@ where
     ) -> Session<R> {
         let connection = transport.connection().clone();
         let rate_limiter = app.config.rate_limit.map(RateLimiter::new);
+        let client_event_limiter = app
+            .config
+            .max_client_events_per_second
+            .map(RateLimiter::per_second);
         Session {
             transport,
             app,
@@ -137,6 +143,7 @@ where
             subscriptions: HashMap::new(),
             user: None,
             rate_limiter,
+            client_event_limiter,
             last_seen: Instant::now(),
             pinged: false,
             uses_control_frames: false,

@@ -1,5 +1,5 @@
-//! `pusher:subscribe` and `pusher:unsubscribe`: who may join a channel, joining it, and
-//! leaving it again.
+//! `pusher:subscribe` and `pusher:unsubscribe`: who may join a channel (and how many channels
+//! one socket may be in), joining it, and leaving it again.
 
 use super::session::Session;
 use crate::auth;
@@ -22,6 +22,11 @@ where
         channel_data: Option<String>,
     ) -> Result<(), Option<PusherError>> {
         let kind = ChannelKind::of(&channel)?;
+        if let Some(limit) = self.app.config.max_channels_per_connection {
+            if self.subscriptions.len() >= limit && !self.subscriptions.contains_key(&channel) {
+                return Err(Some(PusherError::TooManyChannels { limit }));
+            }
+        }
         let member = self.authorize(&channel, &kind, auth.as_deref(), channel_data.as_deref())?;
         let outcome = self
             .app

@@ -136,6 +136,16 @@ impl RawSocket {
             .expect("write frames");
     }
 
+    /// Writes raw bytes the server may cut short by closing: a failed write is ignored.
+    pub async fn send_lossy(&mut self, bytes: &[u8]) {
+        let _ = within("writing raw bytes", self.stream.write_all(bytes)).await;
+    }
+
+    /// Ends what this side sends (a TCP half-close); the server's frames can still be read.
+    pub async fn finish_writing(&mut self) {
+        let _ = within("half-closing the connection", self.stream.shutdown()).await;
+    }
+
     /// The next whole frame from the server, or `None` when the connection ended first.
     pub async fn next_frame(&mut self) -> Option<ServerFrame> {
         loop {

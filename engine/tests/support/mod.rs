@@ -4,7 +4,8 @@
 //!
 //! Submodules: [`client`] (the WebSocket client), [`signing`] (HMAC signatures and auth
 //! strings), [`frames`] (protocol frames the tests send and expect), [`flows`] (subscribing,
-//! joining presence, signing in) and [`checks`] (markers and assertions on server state).
+//! joining presence, signing in), [`checks`] (markers and assertions on server state) and
+//! [`fuzzing`] (case counts and engine panics for the fuzzing tests).
 
 #![allow(dead_code, unused_imports)]
 
@@ -12,6 +13,7 @@ pub mod checks;
 pub mod client;
 pub mod flows;
 pub mod frames;
+pub mod fuzzing;
 pub mod signing;
 
 pub use checks::{
