@@ -417,22 +417,23 @@ mod fuzz {
         prop::collection::vec((name(), any::<String>()), 0..8)
     }
 
-    /// Query parameters a request carries besides the authentication ones.
+    /// Query parameters a request carries besides the authentication ones: the same kinds
+    /// of names as [`params`] but the exact authentication names.
     fn other_params() -> impl Strategy<Value = Vec<(String, String)>> {
-        prop::collection::vec(
-            (
-                name().prop_filter("not an auth parameter", |n| {
-                    !AUTH_PARAMETERS.contains(&n.as_str())
-                }),
-                any::<String>(),
-            ),
-            0..8,
-        )
+        let name = prop_oneof![
+            prop::sample::select(AUTH_PARAMETERS.to_vec()).prop_map(str::to_ascii_uppercase),
+            "[a-z_]{1,12}",
+            any::<String>(),
+        ]
+        .prop_filter("not an auth parameter", |n| {
+            !AUTH_PARAMETERS.contains(&n.as_str())
+        });
+        prop::collection::vec((name, any::<String>()), 0..8)
     }
 
     /// Non-empty credentials.
     fn credential() -> impl Strategy<Value = String> {
-        any::<String>().prop_filter("not empty", |s| !s.is_empty())
+        (any::<char>(), any::<String>()).prop_map(|(first, rest)| format!("{first}{rest}"))
     }
 
     proptest! {
