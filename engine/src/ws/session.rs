@@ -151,13 +151,15 @@ where
         }
     }
 
-    /// Serves the socket until it closes, then leaves its channels and signs it out.
+    /// Serves the socket until it closes, then leaves its channels, signs it out and reports
+    /// it closed.
     pub(super) async fn run(&mut self, origin: Option<String>, client: IpAddr) {
         let established = frames::connection_established(
             self.connection.socket_id(),
             self.app.config.activity_timeout,
         );
-        if self.write(established).is_ok() {
+        let opened = self.write(established).is_ok();
+        if opened {
             self.report(|app_id, socket_id| EngineEvent::ConnectionOpened {
                 app_id,
                 socket_id,
@@ -165,11 +167,14 @@ where
                 ip: client.to_string(),
             });
             self.serve_until_closed().await;
-            self.report(|app_id, socket_id| EngineEvent::ConnectionClosed { app_id, socket_id });
         }
         self.connection.finish();
         self.leave_all_channels();
         self.sign_out();
+        // The socket's last event: its channels are left by the time the host hears of it.
+        if opened {
+            self.report(|app_id, socket_id| EngineEvent::ConnectionClosed { app_id, socket_id });
+        }
     }
 
     async fn serve_until_closed(&mut self) {
