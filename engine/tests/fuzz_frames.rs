@@ -9,13 +9,12 @@ mod raw_support;
 mod support;
 
 use proptest::prelude::*;
-use proptest::test_runner::TestRunner;
 use raw_support::{masked_frame, unmasked_frame, RawSocket};
 use serde_json::json;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use support::fuzzing::{cases, engine_panics, watch_engine_panics};
+use support::fuzzing::{client_runtime, run_cases};
 use support::{start_one, within, KEY};
 
 /// Cases per property unless `PROPTEST_CASES` is set.
@@ -126,23 +125,11 @@ fn run_against_server<S>(
     S: Strategy,
     S::Value: std::fmt::Debug,
 {
-    watch_engine_panics();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = client_runtime();
     // A small message limit, so that 1009 is reachable too.
     let server = start_one(json!({"max_message_size": 1_000}));
     let addr = server.local_addr();
-    let mut runner = TestRunner::new(cases(CASES));
-    let result = runner.run(&strategy, |value| {
-        runtime.block_on(property(addr, value));
-        prop_assert_eq!(engine_panics(), 0, "the engine panicked");
-        Ok(())
-    });
-    if let Err(failure) = result {
-        panic!("{failure}");
-    }
+    run_cases(&runtime, strategy, CASES, |value| property(addr, value));
     runtime.block_on(async {
         let mut socket = RawSocket::connect(addr, KEY).await;
         socket.send(&ping()).await;

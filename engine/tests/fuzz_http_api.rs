@@ -11,12 +11,11 @@ mod support;
 use api_support::{encode_query, now, Api};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use proptest::prelude::*;
-use proptest::test_runner::TestRunner;
 use reverb_engine::sign_request;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
-use support::fuzzing::{cases, engine_panics, json_value, watch_engine_panics};
+use support::fuzzing::{client_runtime, json_value, run_cases};
 use support::{start_one, KEY, SECRET};
 
 /// Cases per property unless `PROPTEST_CASES` is set.
@@ -131,22 +130,12 @@ fn run_against_server<S>(
     S: Strategy,
     S::Value: std::fmt::Debug,
 {
-    watch_engine_panics();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = client_runtime();
     let server = start_one(json!({}));
     let api = Api::new(server.local_addr());
-    let mut runner = TestRunner::new(cases(CASES));
-    let result = runner.run(&strategy, |value| {
-        runtime.block_on(property(api.clone(), value));
-        prop_assert_eq!(engine_panics(), 0, "the engine panicked");
-        Ok(())
+    run_cases(&runtime, strategy, CASES, |value| {
+        property(api.clone(), value)
     });
-    if let Err(failure) = result {
-        panic!("{failure}");
-    }
 }
 
 #[test]

@@ -3,8 +3,11 @@
 //! survives (tokio catches a task's panic) but which must never happen.
 
 use proptest::prelude::*;
-use proptest::test_runner::Config as ProptestConfig;
+use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::Value;
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
@@ -43,6 +46,38 @@ pub fn cases(default: u32) -> ProptestConfig {
         config.cases = default;
     }
     config
+}
+
+/// Runs `property` on values of `strategy`, [`cases`]`(default_cases)` of them, each on
+/// `runtime`; fails with the shrunk value when the property fails or an engine thread
+/// panicked during a case.
+pub fn run_cases<S>(
+    runtime: &tokio::runtime::Runtime,
+    strategy: S,
+    default_cases: u32,
+    property: impl Fn(S::Value) -> Pin<Box<dyn Future<Output = ()>>>,
+) where
+    S: Strategy,
+    S::Value: Debug,
+{
+    watch_engine_panics();
+    let mut runner = TestRunner::new(cases(default_cases));
+    let result = runner.run(&strategy, |value| {
+        runtime.block_on(property(value));
+        prop_assert_eq!(engine_panics(), 0, "the engine panicked");
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+}
+
+/// A runtime of the test's own, on which the properties' clients run.
+pub fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
 }
 
 /// Arbitrary JSON values, nested a few levels deep, with the strings PHP's `.env` values
