@@ -5,6 +5,7 @@
 //! [`EventQueue::drain`] on its own thread. When the host does not drain, the oldest events are
 //! dropped and counted, so memory stays bounded.
 
+use crate::webhooks::WebhookEvent;
 use parking_lot::Mutex;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -107,6 +108,24 @@ pub enum EngineEvent {
         channel: Option<String>,
         /// The raw frame as the client sent it.
         message: String,
+    },
+    /// A webhook event (`channel_occupied`, `member_added`, ...), reported once per
+    /// cluster when `webhooks.dispatch_events` is on, whether or not the app has webhooks.
+    Webhook {
+        /// The app.
+        app_id: String,
+        /// The event as webhooks send it, with its `name`.
+        #[serde(flatten)]
+        event: WebhookEvent,
+    },
+    /// A webhook endpoint stopped answering with 2xx; reported once until it answers again.
+    WebhookFailing {
+        /// The app.
+        app_id: String,
+        /// The endpoint.
+        url: String,
+        /// What went wrong, e.g. `HTTP 500` or `timed out after 4 s`.
+        error: String,
     },
 }
 
@@ -248,6 +267,21 @@ mod tests {
         }
         assert_eq!(queue.drain(), vec![closed(3), closed(4)]);
         assert_eq!(queue.dropped(), 3);
+    }
+
+    #[test]
+    fn webhook_events_reach_the_host_flat_with_their_name() {
+        let event = EngineEvent::Webhook {
+            app_id: "1".into(),
+            event: WebhookEvent::ChannelVacated {
+                channel: "news".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(event).unwrap(),
+            serde_json::json!({"type": "webhook", "app_id": "1", "name": "channel_vacated",
+                               "channel": "news"})
+        );
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub(crate) mod socket;
 pub(crate) mod state;
 pub(crate) mod tls;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 pub(crate) mod ws;
 
 pub use app::{AppStats, CachedEvent, ChannelState, ChannelSummary};
@@ -50,3 +51,4 @@ pub use config::{Config, ConfigError};
 pub use events::{EngineEvent, WaitOutcome};
 pub use peers::ScalingStatus;
 pub use server::{HostError, Server, StartError};
+pub use webhooks::WebhookEvent;

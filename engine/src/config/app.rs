@@ -1,6 +1,7 @@
 //! One application's configuration: credentials and per-app limits, as in `apps.apps.N`.
 
 use super::node::Node;
+use super::webhooks::WebhookConfig;
 use super::ConfigError;
 use std::time::Duration;
 
@@ -66,6 +67,11 @@ pub struct AppConfig {
     pub max_channels_per_event: Option<usize>,
     /// The most events one HTTP API batch may hold; `None` is unlimited (like Reverb).
     pub max_events_per_batch: Option<usize>,
+    /// Where the app's webhooks go.
+    pub webhooks: Vec<WebhookConfig>,
+    /// Send `pusher_internal:subscription_count` to the subscribers of non-presence
+    /// channels when their number changes (Pusher's "subscription counting").
+    pub subscription_count: bool,
 }
 
 /// Reverb's per-socket `rate_limiting` block: at most `max_attempts` messages per `decay`.
@@ -120,6 +126,8 @@ impl AppConfig {
             rate_limit: RateLimit::from_node(&app.object_or_empty("rate_limiting")?)?,
             max_channels_per_event: app.optional_positive("max_channels_per_event")?,
             max_events_per_batch: app.optional_positive("max_events_per_batch")?,
+            webhooks: WebhookConfig::list_from_node(app)?,
+            subscription_count: app.boolean("subscription_count", false)?,
         })
     }
 }

@@ -9,14 +9,17 @@
 //!
 //! - [`app`]: one app's credentials and limits (`apps.apps.N`).
 //! - [`scaling`]: Redis between nodes (`servers.reverb.scaling`).
+//! - [`webhooks`]: each app's webhooks and how the server sends them.
 //! - [`node`]: the reader that knows each value's dotted path, so errors can name it.
 
 mod app;
 mod node;
 mod scaling;
+mod webhooks;
 
 pub use app::{AppConfig, ClientEventsFrom, RateLimit};
 pub use scaling::{RedisServer, ScalingConfig};
+pub use webhooks::{WebhookConfig, WebhookKind, WebhookSettings};
 
 use crate::tls::TlsFiles;
 use node::Node;
@@ -83,6 +86,8 @@ pub struct Config {
     pub report_received_messages: bool,
     /// Sharing work with other nodes over Redis; `None` when `scaling.enabled` is off.
     pub scaling: Option<ScalingConfig>,
+    /// How webhooks are sent (`servers.reverb.webhooks`).
+    pub webhooks: WebhookSettings,
     /// The applications served.
     pub apps: Vec<AppConfig>,
 }
@@ -131,6 +136,7 @@ impl Config {
             report_sent_messages: server.boolean("report_sent_messages", false)?,
             report_received_messages: server.boolean("report_received_messages", true)?,
             scaling: ScalingConfig::from_node(&server.object_or_empty("scaling")?)?,
+            webhooks: WebhookSettings::from_node(&server.object_or_empty("webhooks")?)?,
             apps,
         })
     }

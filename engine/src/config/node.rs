@@ -71,7 +71,7 @@ impl<'a> Node<'a> {
                 .map(|(i, v)| (i.to_string(), v))
                 .collect(),
             Some(Value::Object(map)) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
-            Some(_) => return Err(ConfigError::new(&path, "must be a list of apps")),
+            Some(_) => return Err(ConfigError::new(&path, "must be a list")),
         };
         items
             .into_iter()
@@ -84,6 +84,38 @@ impl<'a> Node<'a> {
                     }),
                     _ => Err(ConfigError::new(&item_path, "must be an array")),
                 }
+            })
+            .collect()
+    }
+
+    /// Refuses any key of this object that is not in `known`, so that a misspelt key in a
+    /// block that has no Reverb counterpart is not silently ignored.
+    pub(super) fn only_keys(&self, known: &[&str]) -> Result<(), ConfigError> {
+        let unknown = self
+            .map
+            .into_iter()
+            .flat_map(|map| map.keys())
+            .find(|key| !known.contains(&key.as_str()));
+        match unknown {
+            None => Ok(()),
+            Some(key) => Err(ConfigError::new(
+                &self.key(key),
+                format!("is not a known key (known: {})", known.join(", ")),
+            )),
+        }
+    }
+
+    /// The strings of the object under `name` by key; none when it is missing.
+    pub(super) fn string_map(&self, name: &str) -> Result<Vec<(String, String)>, ConfigError> {
+        let block = self.object_or_empty(name)?;
+        block
+            .map
+            .into_iter()
+            .flat_map(|map| map.iter())
+            .map(|(key, value)| match value {
+                Value::String(s) => Ok((key.clone(), s.clone())),
+                Value::Number(n) => Ok((key.clone(), n.to_string())),
+                _ => Err(ConfigError::new(&block.key(key), "must be a string")),
             })
             .collect()
     }
