@@ -3,11 +3,14 @@
 use crate::channels::census::{Census, Filter};
 use crate::channels::presence::{self, MemberData};
 use crate::channels::{name, ChannelRegistry, Departure, Subscribed, Unsubscribed};
-use crate::config::AppConfig;
-use crate::peers::{Joined, Left, Peers, ScalingStatus};
+use crate::config::{AppConfig, WebhookKind};
+use crate::peers::{Joined, Left, Peers, ScalingStatus, Tally};
 use crate::protocol::{frames, PusherError};
 use crate::socket::{Connection, Frame};
 use crate::users::Users;
+use crate::webhooks::counting::SubscriptionCounts;
+use crate::webhooks::occupancy::{Occupancy, Subject};
+use crate::webhooks::{WebhookEvent, WebhookStats, Webhooks};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -28,6 +31,10 @@ pub struct App {
     /// The app's signed-in users.
     pub users: Users,
     peers: Arc<dyn Peers>,
+    webhooks: Webhooks,
+    occupancy: Occupancy,
+    counts: SubscriptionCounts,
+    webhook_delay: Duration,
     connections: AtomicUsize,
     messages_in: AtomicU64,
     messages_out: AtomicU64,
@@ -44,6 +51,8 @@ pub struct AppStats {
     pub messages_in: u64,
     /// Frames sent to clients.
     pub messages_out: u64,
+    /// Webhook deliveries.
+    pub webhooks: WebhookStats,
     /// The cluster as this node sees it, when scaling is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scaling: Option<ScalingStatus>,
@@ -105,12 +114,22 @@ impl Drop for ConnectionSlot {
 }
 
 impl App {
-    /// The state of the app configured by `config`, sharing its work with `peers`.
-    pub fn new(config: AppConfig, peers: Arc<dyn Peers>) -> App {
+    /// The state of the app configured by `config`, sharing its work with `peers` and
+    /// telling `webhooks` about departures once they have lasted `webhook_delay`.
+    pub fn new(
+        config: AppConfig,
+        peers: Arc<dyn Peers>,
+        webhooks: Webhooks,
+        webhook_delay: Duration,
+    ) -> App {
         App {
             channels: ChannelRegistry::new(config.cache_ttl, !peers.shares_presence()),
             users: Users::default(),
             peers,
+            webhooks,
+            occupancy: Occupancy::default(),
+            counts: SubscriptionCounts::default(),
+            webhook_delay,
             connections: AtomicUsize::new(0),
             messages_in: AtomicU64::new(0),
             messages_out: AtomicU64::new(0),
@@ -196,6 +215,15 @@ impl App {
         let mut outcome =
             self.channels
                 .subscribe(name, connection, member, self.config.max_presence_members)?;
+        if let Some(replaced) = &outcome.replaced {
+            self.departed(name, false, Some(replaced));
+        }
+        let joined = member.filter(|_| outcome.member_joined);
+        self.arrived(
+            name,
+            outcome.channel_created,
+            joined.map(|m| m.key.as_str()),
+        );
         let Some(member) = member.filter(|_| self.peers.shares_presence()) else {
             return Ok(outcome);
         };
@@ -224,6 +252,8 @@ impl App {
     /// Takes a socket out of a channel; `None` when it was not subscribed.
     pub fn unsubscribe(self: &Arc<Self>, name: &str, socket_id: &str) -> Option<Unsubscribed> {
         let outcome = self.channels.unsubscribe(name, socket_id)?;
+        self.departed(name, outcome.channel_removed, outcome.departure.as_ref());
+        self.count_changed(name);
         if let (true, Some(departure)) = (self.peers.shares_presence(), &outcome.departure) {
             self.count_departure(name, departure.clone());
         }
@@ -247,6 +277,162 @@ impl App {
                 Left::Uncounted => {}
             }
         });
+    }
+
+    /// A channel gained its first subscriber on this node (`created`) and, on a presence
+    /// channel, a user their first socket in it (`member`): unless they came back within
+    /// the webhook delay, they are counted with the peers and reported when they are new to
+    /// the cluster, the channel before the member.
+    fn arrived(self: &Arc<Self>, channel: &str, created: bool, member: Option<&str>) {
+        let new: Vec<Subject> = self
+            .tracked(channel, created, member)
+            .into_iter()
+            .filter(|subject| self.occupancy.arrive(subject.clone()))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        let app = self.clone();
+        tokio::spawn(async move {
+            for subject in new {
+                let tally = app.peers.occupy(&app.config.app_id, &subject.key()).await;
+                if tally != Tally::Unchanged {
+                    app.webhooks.send(arrival(subject));
+                }
+            }
+        });
+    }
+
+    /// A channel lost its last subscriber on this node (`removed`) or, on a presence
+    /// channel, a user their last socket in it: once the webhook delay has passed without
+    /// their return, they are counted out with the peers and reported when the cluster has
+    /// none left, the member before the channel.
+    fn departed(self: &Arc<Self>, channel: &str, removed: bool, departure: Option<&Departure>) {
+        let member = departure.filter(|d| d.last).map(|d| d.key.as_str());
+        let mut subjects = self.tracked(channel, removed, member);
+        subjects.reverse();
+        if subjects.is_empty() {
+            return;
+        }
+        let holds: Vec<(Subject, u64)> = subjects
+            .into_iter()
+            .map(|subject| (subject.clone(), self.occupancy.depart(subject)))
+            .collect();
+        let app = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(app.webhook_delay).await;
+            for (subject, hold) in holds {
+                if !app.occupancy.expire(&subject, hold) {
+                    continue;
+                }
+                let tally = app.peers.vacate(&app.config.app_id, &subject.key()).await;
+                if tally != Tally::Unchanged {
+                    app.webhooks.send(departure_of(subject));
+                }
+            }
+        });
+    }
+
+    /// The subjects among a channel (when `channel_changed`) and a member that someone
+    /// hears about.
+    fn tracked(&self, channel: &str, channel_changed: bool, member: Option<&str>) -> Vec<Subject> {
+        let wants =
+            |kinds: [WebhookKind; 2]| kinds.iter().any(|k| self.webhooks.wants(*k, channel));
+        let mut subjects = Vec::new();
+        if channel_changed && wants([WebhookKind::ChannelOccupied, WebhookKind::ChannelVacated]) {
+            subjects.push(Subject::Channel(channel.to_string()));
+        }
+        if let Some(user_id) = member {
+            if wants([WebhookKind::MemberAdded, WebhookKind::MemberRemoved]) {
+                subjects.push(Subject::Member {
+                    channel: channel.to_string(),
+                    user_id: user_id.to_string(),
+                });
+            }
+        }
+        subjects
+    }
+
+    /// A tracked subject left the cluster with a node that died or stopped.
+    pub fn vacated(&self, subject: &str) {
+        self.webhooks.send(departure_of(Subject::from_key(subject)));
+    }
+
+    /// Every subject webhooks track on this node, held ones included.
+    pub fn tracked_subjects(&self) -> Vec<String> {
+        self.occupancy.subjects().iter().map(Subject::key).collect()
+    }
+
+    /// The number of sockets of a non-presence channel changed: reports it to the channel's
+    /// subscribers (when the app counts subscriptions) and to webhooks, throttled. A new
+    /// subscriber's socket calls it once it has sent `subscription_succeeded`, so the count
+    /// never comes first.
+    pub fn count_changed(self: &Arc<Self>, channel: &str) {
+        let subscribers = self.config.subscription_count;
+        let webhooks = self.webhooks.wants(WebhookKind::SubscriptionCount, channel);
+        if name::is_presence(channel) || !(subscribers || webhooks) {
+            return;
+        }
+        let Some(wait) = self.counts.changed(channel) else {
+            return;
+        };
+        let app = self.clone();
+        let channel = channel.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let census = app.census(Filter::Channel(channel.clone())).await;
+            let count = census
+                .channels
+                .get(&channel)
+                .map_or(0, |c| c.subscription_count);
+            app.counts.reporting(&channel, count);
+            if subscribers && count > 0 {
+                let frame = Frame::from(frames::subscription_count(&channel, count));
+                app.announce(&channel, frame, None);
+            }
+            if webhooks {
+                app.webhooks.send(WebhookEvent::SubscriptionCount {
+                    channel,
+                    subscription_count: count,
+                });
+            }
+        });
+    }
+
+    /// A client sent a `client-` event on `channel`: webhooks hear of it.
+    pub fn report_client_event(
+        &self,
+        channel: &str,
+        event: &str,
+        data: &Value,
+        socket_id: &str,
+        user_id: Option<&Value>,
+    ) {
+        if !self.webhooks.wants(WebhookKind::ClientEvent, channel) {
+            return;
+        }
+        let as_string = |value: &Value| match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        self.webhooks.send(WebhookEvent::ClientEvent {
+            channel: channel.to_string(),
+            event: event.to_string(),
+            data: as_string(data),
+            socket_id: socket_id.to_string(),
+            user_id: user_id
+                .filter(|_| name::is_presence(channel))
+                .map(as_string),
+        });
+    }
+
+    /// A client subscribed to a cache channel with nothing cached: webhooks hear of it.
+    pub fn report_cache_miss(&self, channel: &str) {
+        if self.webhooks.wants(WebhookKind::CacheMiss, channel) {
+            self.webhooks.send(WebhookEvent::CacheMiss {
+                channel: channel.to_string(),
+            });
+        }
     }
 
     /// The last event of a cache channel and how long it stays cached: this node's, or the
@@ -364,7 +550,24 @@ impl App {
             channels: self.channels.len(),
             messages_in: self.messages_in.load(Ordering::Relaxed),
             messages_out: self.messages_out.load(Ordering::Relaxed),
+            webhooks: self.webhooks.stats(),
             scaling: self.peers.status(),
         }
+    }
+}
+
+/// What webhooks say when a subject arrives.
+fn arrival(subject: Subject) -> WebhookEvent {
+    match subject {
+        Subject::Channel(channel) => WebhookEvent::ChannelOccupied { channel },
+        Subject::Member { channel, user_id } => WebhookEvent::MemberAdded { channel, user_id },
+    }
+}
+
+/// What webhooks say when a subject is gone.
+fn departure_of(subject: Subject) -> WebhookEvent {
+    match subject {
+        Subject::Channel(channel) => WebhookEvent::ChannelVacated { channel },
+        Subject::Member { channel, user_id } => WebhookEvent::MemberRemoved { channel, user_id },
     }
 }

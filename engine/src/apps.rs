@@ -5,11 +5,14 @@
 
 use crate::app::App;
 use crate::channels::census::{Census, Filter};
-use crate::config::AppConfig;
+use crate::config::{AppConfig, WebhookSettings};
+use crate::events::EventQueue;
 use crate::peers::{LocalMember, LocalNode, Peers};
 use crate::socket::Frame;
+use crate::webhooks::Webhooks;
 use std::collections::HashMap;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 /// The apps of one server.
 pub struct Apps {
@@ -18,11 +21,22 @@ pub struct Apps {
 }
 
 impl Apps {
-    /// Builds the runtime state for the configured apps, sharing their work with `peers`.
-    pub fn new(configs: &[AppConfig], peers: &Arc<dyn Peers>) -> Apps {
+    /// Builds the runtime state for the configured apps, sharing their work with `peers`
+    /// and starting their webhooks' delivery (so it runs inside the server's runtime).
+    pub fn start(
+        configs: &[AppConfig],
+        peers: &Arc<dyn Peers>,
+        webhooks: &WebhookSettings,
+        events: &Arc<EventQueue>,
+        shutdown: &CancellationToken,
+    ) -> Apps {
         let apps: Vec<Arc<App>> = configs
             .iter()
-            .map(|config| Arc::new(App::new(config.clone(), peers.clone())))
+            .map(|config| {
+                let hooks = Webhooks::start(config, webhooks, events, shutdown);
+                let app = App::new(config.clone(), peers.clone(), hooks, webhooks.delay);
+                Arc::new(app)
+            })
             .collect();
         Apps {
             by_key: apps
@@ -85,5 +99,21 @@ impl LocalNode for Apps {
                     })
             })
             .collect()
+    }
+
+    fn tracked_subjects(&self) -> Vec<(String, String)> {
+        self.iter()
+            .flat_map(|app| {
+                app.tracked_subjects()
+                    .into_iter()
+                    .map(|subject| (app.config.app_id.clone(), subject))
+            })
+            .collect()
+    }
+
+    fn vacated(&self, app_id: &str, subject: &str) {
+        if let Some(app) = self.by_id(app_id) {
+            app.vacated(subject);
+        }
     }
 }

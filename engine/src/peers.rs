@@ -54,6 +54,20 @@ pub enum Left {
     Uncounted,
 }
 
+/// How the cluster counted this node in or out for a subject that webhooks track (a channel,
+/// or one user in a presence channel, as [`crate::webhooks::occupancy::Subject::key`]
+/// writes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tally {
+    /// The cluster as a whole changed: no node had the subject before this one came in, or
+    /// none has it since this one went out.
+    Changed,
+    /// Other nodes have it too, so the cluster as a whole did not change.
+    Unchanged,
+    /// The peers could not be reached: only this node's view is known.
+    Uncounted,
+}
+
 /// One presence member of this node, as a resynchronisation reports it to the peers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalMember {
@@ -110,6 +124,12 @@ pub trait Peers: Send + Sync {
         member_key: &'a str,
     ) -> BoxFuture<'a, Left>;
 
+    /// Counts this node in for a tracked subject of an app.
+    fn occupy<'a>(&'a self, app_id: &'a str, subject: &'a str) -> BoxFuture<'a, Tally>;
+
+    /// Counts this node out for a tracked subject of an app.
+    fn vacate<'a>(&'a self, app_id: &'a str, subject: &'a str) -> BoxFuture<'a, Tally>;
+
     /// This node's view of the cluster; `None` without scaling.
     fn status(&self) -> Option<ScalingStatus>;
 }
@@ -148,6 +168,14 @@ impl Peers for NoPeers {
         Box::pin(std::future::ready(Left::Uncounted))
     }
 
+    fn occupy<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Tally> {
+        Box::pin(std::future::ready(Tally::Uncounted))
+    }
+
+    fn vacate<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Tally> {
+        Box::pin(std::future::ready(Tally::Uncounted))
+    }
+
     fn status(&self) -> Option<ScalingStatus> {
         None
     }
@@ -167,4 +195,11 @@ pub trait LocalNode: Send + Sync {
 
     /// Every presence member of every app on this node.
     fn presence_members(&self) -> Vec<LocalMember>;
+
+    /// Every subject webhooks track on this node, as `(app id, subject)`.
+    fn tracked_subjects(&self) -> Vec<(String, String)>;
+
+    /// A tracked subject of an app is gone from the cluster because the node that had it
+    /// died or stopped: its departure is reported from here.
+    fn vacated(&self, app_id: &str, subject: &str);
 }

@@ -101,18 +101,23 @@ impl Server {
             Some(cluster) => cluster.clone(),
             None => Arc::new(NoPeers),
         };
-        let state = Arc::new(ServerState::new(config, events, tls, peers));
+        let runtime = with_host_signals_blocked(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name("reverb-rs-worker")
+                .on_thread_start(crate::socket::mark_engine_thread)
+                .enable_all()
+                .build()
+        })?;
+        let state = {
+            let _inside = runtime.enter();
+            Arc::new(ServerState::new(config, events, tls, peers))
+        };
         let grace = Arc::new(Mutex::new(DEFAULT_GRACE));
 
         let thread_state = state.clone();
         let thread_grace = grace.clone();
         let runtime_thread = with_host_signals_blocked(|| {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .thread_name("reverb-rs-worker")
-                .on_thread_start(crate::socket::mark_engine_thread)
-                .enable_all()
-                .build()?;
             std::thread::Builder::new()
                 .name("reverb-rs".into())
                 .spawn(move || run(runtime, listener, thread_state, cluster, thread_grace))

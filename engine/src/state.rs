@@ -32,7 +32,8 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    /// Builds the state for `config`, reporting into `events`, sharing the work with `peers`.
+    /// Builds the state for `config`, reporting into `events`, sharing the work with `peers`;
+    /// called inside the server's runtime, where the apps' webhooks start.
     pub fn new(
         config: Config,
         events: Arc<EventQueue>,
@@ -47,13 +48,15 @@ impl ServerState {
             budget: SendBudget::new(config.send_queue_budget),
             direct_writes: !config.report_sent_messages,
         };
+        let shutdown = CancellationToken::new();
+        let apps = Apps::start(&config.apps, &peers, &config.webhooks, &events, &shutdown);
         ServerState {
-            apps: Arc::new(Apps::new(&config.apps, &peers)),
+            apps: Arc::new(apps),
             peers,
             queues,
             config,
             events,
-            shutdown: CancellationToken::new(),
+            shutdown,
             tasks: TaskTracker::new(),
             tls,
         }

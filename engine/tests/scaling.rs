@@ -3,108 +3,19 @@
 //! serving its own sockets. Each test starts its own `redis-server` on a free port.
 
 mod api_support;
+mod redis_support;
 mod support;
 
 use api_support::Api;
 use futures_util::StreamExt;
+use redis_support::Redis;
 use reverb_engine::Server;
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::{
     app, assert_next_is_marker, decode_data, http_get, join_presence, publish, start_with, within,
-    Client, KEY, SECRET, TIMEOUT,
+    Client, KEY, SECRET,
 };
-
-/// A throwaway `redis-server` on a free loopback port, killed when dropped.
-struct Redis {
-    port: u16,
-    child: Child,
-}
-
-/// Ports for test Redis servers come from below the kernel's ephemeral range, so a server
-/// or client socket another test opens on port 0 never takes a port a stopped Redis
-/// is about to come back on.
-const REDIS_PORTS: std::ops::Range<u16> = 20_000..32_000;
-
-impl Redis {
-    /// Starts a Redis on a free port of [`REDIS_PORTS`].
-    fn start() -> Redis {
-        for _ in 0..20 {
-            let port = rand::random_range(REDIS_PORTS);
-            if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
-                continue;
-            }
-            if let Some(redis) = Redis::try_start_on(port) {
-                return redis;
-            }
-        }
-        panic!("no free port for redis-server in {REDIS_PORTS:?}");
-    }
-
-    /// Starts Redis again on a port it was stopped on.
-    fn start_on(port: u16) -> Redis {
-        Redis::try_start_on(port)
-            .unwrap_or_else(|| panic!("port {port} was taken while its Redis was stopped"))
-    }
-
-    /// A Redis on `port`, or `None` when another process listens there: the server that
-    /// answers must be the one this call started.
-    fn try_start_on(port: u16) -> Option<Redis> {
-        let mut child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (apt-get install redis-server)");
-        let deadline = std::time::Instant::now() + TIMEOUT;
-        loop {
-            if let Some(pid) = answering_pid(port) {
-                if pid == child.id() {
-                    return Some(Redis { port, child });
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-            if child.try_wait().ok().flatten().is_some() {
-                return None;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "redis-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Kills the server and waits for it to exit.
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The process id of the Redis answering on `port`, if one does.
-fn answering_pid(port: u16) -> Option<u32> {
-    let mut connection = redis::Client::open(format!("redis://127.0.0.1:{port}"))
-        .ok()?
-        .get_connection()
-        .ok()?;
-    let info: String = redis::cmd("INFO")
-        .arg("server")
-        .query(&mut connection)
-        .ok()?;
-    info.lines()
-        .find_map(|line| line.strip_prefix("process_id:"))
-        .and_then(|pid| pid.trim().parse().ok())
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// A server on a free port, a node of the cluster that shares `redis`.
 fn node(redis: &Redis) -> Server {

@@ -109,6 +109,17 @@ pub fn member_removed(channel: &str, user_id: &serde_json::Value) -> String {
     )
 }
 
+/// Tells a channel's subscribers how many they are (Pusher's subscription counting);
+/// pusher-js re-emits it as `pusher:subscription_count`.
+pub fn subscription_count(channel: &str, count: usize) -> String {
+    let data = serde_json::json!({ "subscription_count": count });
+    frame(
+        "pusher_internal:subscription_count",
+        Some(&data.to_string()),
+        Some(channel),
+    )
+}
+
 /// Tells a new subscriber of a cache channel that nothing is cached.
 pub fn cache_miss(channel: &str) -> String {
     frame("pusher:cache_miss", None, Some(channel))

@@ -9,6 +9,8 @@
 //! {prefix}reverb-rs:presence:{app}:{channel}:users   hash user -> sockets of the user in the cluster
 //! {prefix}reverb-rs:presence:{app}:{channel}:info    hash user -> channel_data
 //! {prefix}reverb-rs:cache:{app}:{channel}            a cache channel's last event, expires with its TTL
+//! {prefix}reverb-rs:occupancy:{app}:{subject}        set of nodes that have a webhook subject
+//! {prefix}reverb-rs:node:{node}:occupancy            set of ["app","subject"] the node has
 //! ```
 
 /// Builds key names for one prefix.
@@ -71,6 +73,21 @@ impl Keys {
             users: format!("{base}:users"),
             info: format!("{base}:info"),
         }
+    }
+
+    /// What the Lua scripts put in front of `{app}:{subject}` to find a subject's node set.
+    pub fn occupancy_base(&self) -> String {
+        format!("{}occupancy:", self.prefix)
+    }
+
+    /// The nodes that have a webhook subject (a channel, or a member as `channel\nuser`).
+    pub fn occupancy(&self, app: &str, subject: &str) -> String {
+        format!("{}{app}:{subject}", self.occupancy_base())
+    }
+
+    /// The webhook subjects a node has.
+    pub fn node_occupancy(&self, node: &str) -> String {
+        format!("{}node:{node}:occupancy", self.prefix)
     }
 
     /// A cache channel's last event.

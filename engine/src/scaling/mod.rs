@@ -9,6 +9,7 @@
 //! - [`wire`]: the messages nodes exchange; apps are named by id, secrets never travel.
 //! - [`keys`]: every Redis name, under the configured prefix.
 //! - [`presence`]: presence membership counted across the cluster, changed by Lua scripts.
+//! - [`occupancy`]: the channels and members webhooks report, counted across the cluster.
 //! - [`link`]: the node's link to Redis: connecting, publishing, listening.
 //! - [`node`]: heartbeats, removing the members of a node that died, resynchronising.
 //!
@@ -18,6 +19,7 @@
 mod keys;
 mod link;
 mod node;
+mod occupancy;
 mod presence;
 mod wire;
 
@@ -27,7 +29,7 @@ use crate::channels::census::{Census, Filter};
 use crate::channels::presence::MemberData;
 use crate::config::{RedisServer, ScalingConfig};
 use crate::events::{EngineEvent, EventQueue};
-use crate::peers::{Joined, Left, LocalNode, Peers, ScalingStatus};
+use crate::peers::{Joined, Left, LocalNode, Peers, ScalingStatus, Tally};
 use crate::socket::Frame;
 use futures_util::future::BoxFuture;
 use keys::Keys;
@@ -381,6 +383,14 @@ impl Peers for Cluster {
         member_key: &'a str,
     ) -> BoxFuture<'a, Left> {
         Box::pin(self.leave_presence(app_id, channel, member_key))
+    }
+
+    fn occupy<'a>(&'a self, app_id: &'a str, subject: &'a str) -> BoxFuture<'a, Tally> {
+        Box::pin(self.tally(app_id, subject, true))
+    }
+
+    fn vacate<'a>(&'a self, app_id: &'a str, subject: &'a str) -> BoxFuture<'a, Tally> {
+        Box::pin(self.tally(app_id, subject, false))
     }
 
     fn status(&self) -> Option<ScalingStatus> {

@@ -41,7 +41,7 @@ pub(super) async fn keep_alive(cluster: Arc<Cluster>, local: Arc<Local>) {
             Err(error) => cluster.set_connected(false, &local.events, || error.to_string()),
         }
     }
-    let _ = leave_cluster(&cluster).await;
+    let _ = leave_cluster(&cluster, &local).await;
 }
 
 /// Counts this node's presence members again if something may have put Redis out of step:
@@ -93,6 +93,9 @@ async fn reap_dead_nodes(cluster: &Cluster, local: &Local) -> RedisResult<()> {
             alive += 1;
             continue;
         }
+        for (app_id, subject) in cluster.reap_subjects(&node).await? {
+            local.node.vacated(&app_id, &subject);
+        }
         for (app_id, channel, channel_data) in cluster.reap(&node, true).await? {
             if let Some(user_id) = user_id_of(&channel_data) {
                 let frame = frames::member_removed(&channel, &user_id);
@@ -107,6 +110,9 @@ async fn reap_dead_nodes(cluster: &Cluster, local: &Local) -> RedisResult<()> {
 /// Makes Redis count this node's presence members as the node really has them, in one
 /// script, and tells the other nodes about users that came or went meanwhile.
 async fn resync(cluster: &Cluster, local: &Local) -> RedisResult<()> {
+    cluster
+        .recount_subjects(&local.node.tracked_subjects())
+        .await?;
     let (added, removed) = cluster.recount(&local.node.presence_members()).await?;
     for (app, channel, channel_data) in added {
         let frame = frames::member_added(&channel, &channel_data);
@@ -122,9 +128,12 @@ async fn resync(cluster: &Cluster, local: &Local) -> RedisResult<()> {
 }
 
 /// A clean stop: takes this node's members out of Redis, tells the other nodes who left,
-/// and removes the node.
-async fn leave_cluster(cluster: &Cluster) -> RedisResult<()> {
+/// reports the webhook subjects that leave the cluster with this node, and removes the node.
+async fn leave_cluster(cluster: &Cluster, local: &Local) -> RedisResult<()> {
     let work = async {
+        for (app_id, subject) in cluster.reap_subjects(&cluster.node_id).await? {
+            local.node.vacated(&app_id, &subject);
+        }
         for (app, channel, channel_data) in cluster.reap(&cluster.node_id, false).await? {
             if let Some(user_id) = user_id_of(&channel_data) {
                 let frame = frames::member_removed(&channel, &user_id);

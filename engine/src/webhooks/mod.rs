@@ -1,8 +1,109 @@
 //! Webhooks: telling an app's endpoints (and, when asked, the host) that channels became
-//! occupied or vacated, that presence members came and went, and what clients whispered.
+//! occupied or vacated, that presence members came and went, what clients whispered, and how
+//! many sockets a channel has.
 //!
 //! - [`event`]: the events, in Pusher's format.
+//! - [`sender`]: one endpoint's delivery: batches, signatures, retries, a bounded queue.
+//! - [`occupancy`]: which channels and members this node has, with the delay that absorbs a
+//!   departure followed by a quick return.
+//! - [`counting`]: `subscription_count`, throttled per channel.
 
+pub(crate) mod counting;
 pub(crate) mod event;
+pub(crate) mod occupancy;
+pub(crate) mod sender;
 
 pub use event::WebhookEvent;
+pub use sender::WebhookStats;
+
+use crate::config::{AppConfig, WebhookConfig, WebhookKind, WebhookSettings};
+use crate::events::{EngineEvent, EventQueue};
+use sender::{Endpoint, Sender, WebhookCounters};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Where one app's webhook events go: its endpoints that want them, and the host when it
+/// asked for every event.
+pub(crate) struct Webhooks {
+    app_id: String,
+    endpoints: Vec<(WebhookConfig, Sender)>,
+    host: Option<Arc<EventQueue>>,
+    counters: Arc<WebhookCounters>,
+}
+
+impl Webhooks {
+    /// The webhooks of `app`; starts one delivery task per endpoint, so it must be called
+    /// inside the server's runtime.
+    pub(crate) fn start(
+        app: &AppConfig,
+        settings: &WebhookSettings,
+        events: &Arc<EventQueue>,
+        shutdown: &CancellationToken,
+    ) -> Webhooks {
+        let counters = Arc::new(WebhookCounters::default());
+        let endpoints = app
+            .webhooks
+            .iter()
+            .map(|webhook| {
+                let endpoint = Endpoint {
+                    app_id: app.app_id.clone(),
+                    key: app.key.clone(),
+                    secret: app.secret.clone(),
+                    url: webhook.url.clone(),
+                    headers: webhook.headers.clone(),
+                };
+                let sender = Sender::spawn(
+                    endpoint,
+                    settings,
+                    counters.clone(),
+                    events.clone(),
+                    shutdown.clone(),
+                );
+                (webhook.clone(), sender)
+            })
+            .collect();
+        Webhooks {
+            app_id: app.app_id.clone(),
+            endpoints,
+            host: settings.dispatch_events.then(|| events.clone()),
+            counters,
+        }
+    }
+
+    /// Whether anyone hears about events of `kind` on `channel`, so the work of finding them
+    /// out is skipped when nobody does.
+    pub(crate) fn wants(&self, kind: WebhookKind, channel: &str) -> bool {
+        self.host.is_some()
+            || self
+                .endpoints
+                .iter()
+                .any(|(config, _)| config.wants(kind, channel))
+    }
+
+    /// Hands `event` to every endpoint that wants it and to the host, serialized once.
+    pub(crate) fn send(&self, event: WebhookEvent) {
+        let (kind, channel) = (event.kind(), event.channel());
+        let mut wanting = self
+            .endpoints
+            .iter()
+            .filter(|(config, _)| config.wants(kind, channel))
+            .peekable();
+        if wanting.peek().is_some() {
+            let json = serde_json::to_string(&event).unwrap_or_default();
+            for (_, sender) in wanting {
+                sender.push(json.clone());
+            }
+        }
+        if let Some(host) = &self.host {
+            host.push(EngineEvent::Webhook {
+                app_id: self.app_id.clone(),
+                event,
+            });
+        }
+    }
+
+    /// The app's delivery counters.
+    pub(crate) fn stats(&self) -> WebhookStats {
+        self.counters.snapshot()
+    }
+}

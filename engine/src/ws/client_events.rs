@@ -37,7 +37,10 @@ where
         }
         let user_id = membership.and_then(Option::as_ref);
         let frame = Frame::from(frames::client_event(event, channel, data, user_id));
-        self.app.relay(channel, frame, self.connection.socket_id());
+        let socket_id = self.connection.socket_id();
+        self.app.relay(channel, frame, socket_id);
+        self.app
+            .report_client_event(channel, event, data, socket_id, user_id);
         Ok(())
     }
 }

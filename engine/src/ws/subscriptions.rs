@@ -49,13 +49,17 @@ where
         });
         self.write(frames::subscription_succeeded(&channel, &outcome.payload))
             .map_err(|_| None)?;
+        self.app.count_changed(&channel);
         if kind.cached {
             let sent = match self.app.cached_event(&channel).await {
                 Some((frame, _)) => {
                     self.app.count_sent(1);
                     self.send(frame)
                 }
-                None => self.write(frames::cache_miss(&channel)),
+                None => {
+                    self.app.report_cache_miss(&channel);
+                    self.write(frames::cache_miss(&channel))
+                }
             };
             sent.map_err(|_| None)?;
         }
