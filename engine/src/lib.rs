@@ -14,11 +14,12 @@
 //!    its host, through a bounded queue and an eventfd.
 //! 2. **Each app's state.** [`channels`]: channels, presence members, the cache, fan-out,
 //!    and the census (counts of channels and sockets, one node's or a cluster's);
-//!    [`users`]: signed-in users and watchlists; [`app`]: one app's state and counters;
-//!    [`apps`]: the set.
-//! 3. **The seams to the outside.** [`peers`]: what an app tells the other nodes of a
-//!    cluster and what they hand back, as traits; [`scaling`]: those traits over Redis
-//!    pub/sub; [`tls`]: `wss://` and `https://` with rustls; [`client`]: the HTTP API client.
+//!    [`users`]: signed-in users and watchlists; [`peers`]: what an app tells the other
+//!    nodes of a cluster and what they hand back, as traits; [`webhooks`]: what an app's
+//!    endpoints hear, and their delivery; [`app`]: one app's state and counters; [`apps`]:
+//!    the set.
+//! 3. **The seams to the outside.** [`scaling`]: the peers over Redis pub/sub; [`tls`]:
+//!    `wss://` and `https://` with rustls; [`client`]: the HTTP API client.
 //! 4. **Serving.** [`state`]: what every task of a running server shares; [`ws`]: one task
 //!    per socket and a handler per Pusher message family; [`http`]: the one listener
 //!    (WebSocket upgrades on `/app/{key}`, the HTTP API under `/apps/{id}`, `/up`).
