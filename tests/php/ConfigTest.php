@@ -4,11 +4,10 @@ declare(strict_types=1);
 
 namespace ReverbRs\Tests;
 
-use PHPUnit\Framework\TestCase;
 use ReverbRs\ConfigException;
 use ReverbRs\Server;
 
-final class ConfigTest extends TestCase
+final class ConfigTest extends ExtensionTestCase
 {
     private const APP = ['app_id' => '1', 'key' => 'k', 'secret' => 's'];
 
