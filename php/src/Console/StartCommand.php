@@ -142,6 +142,29 @@ final class StartCommand extends Command
         }
         $config['servers'][$name] = $server;
 
+        return $this->webhooksFromEnv($config, $name);
+    }
+
+    /**
+     * `REVERB_WEBHOOK_EVENTS` and `REVERB_WEBHOOK_URL` for a config/reverb.php published without
+     * the webhook keys (laravel/reverb's, say): each fills its key only where the key is absent,
+     * the URL on the app whose key is `REVERB_APP_KEY`, else on the first app.
+     */
+    private function webhooksFromEnv(array $config, string $name): array
+    {
+        $events = env('REVERB_WEBHOOK_EVENTS');
+        $webhooks = $config['servers'][$name]['webhooks'] ?? [];
+        if ($events !== null && is_array($webhooks) && !array_key_exists('dispatch_events', $webhooks)) {
+            $config['servers'][$name]['webhooks']['dispatch_events'] = $events;
+        }
+        $url = env('REVERB_WEBHOOK_URL');
+        $apps = (array) ($config['apps']['apps'] ?? []);
+        $named = array_filter($apps, fn ($app) => ($app['key'] ?? null) === env('REVERB_APP_KEY'));
+        $index = array_key_first($named) ?? array_key_first($apps);
+        if ($url && is_array($apps[$index] ?? null) && !array_key_exists('webhooks', $apps[$index])) {
+            $config['apps']['apps'][$index]['webhooks'] = [['url' => $url]];
+        }
+
         return $config;
     }
 

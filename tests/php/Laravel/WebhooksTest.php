@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace ReverbRs\Tests\Laravel;
 
+use Illuminate\Config\Repository;
 use Illuminate\Console\OutputStyle;
 use Illuminate\Container\Container;
 use Illuminate\Events\Dispatcher;
@@ -15,12 +16,22 @@ use Symfony\Component\Console\Input\ArrayInput;
 use Symfony\Component\Console\Output\BufferedOutput;
 
 /**
- * Webhooks in the Laravel package: the Laravel events the engine's webhook events become in
- * `reverb:start`, and what it prints. The command's loop needs a running server, so these call
- * the method it hands every drained batch to.
+ * Webhooks in the Laravel package: the published config and its variables, `reverb:start`'s
+ * completion of an older config from the same variables, and the Laravel events the engine's
+ * webhook events become. The command's loop needs a running server, so these call the methods
+ * it builds the server's config with and hands every drained batch to.
  */
 final class WebhooksTest extends TestCase
 {
+    private const VARIABLES = [
+        'REVERB_WEBHOOK_URL',
+        'REVERB_WEBHOOK_EVENTS',
+        'REVERB_SUBSCRIPTION_COUNT',
+        'REVERB_APP_KEY',
+    ];
+
+    private const URL = 'https://app.test/pusher/webhooks';
+
     private Container $app;
 
     /** @var object[] */
@@ -38,11 +49,97 @@ final class WebhooksTest extends TestCase
         });
         $this->app->instance('events', $events);
         $this->output = new BufferedOutput();
+        $this->setEnvironment([]);
     }
 
     protected function tearDown(): void
     {
         Container::setInstance(null);
+        $this->setEnvironment([]);
+    }
+
+    public function testThePublishedConfigHasNoWebhooksUntilAUrlIsSet(): void
+    {
+        $config = require dirname(__DIR__, 3) . '/php/config/reverb.php';
+
+        $this->assertSame([], $config['apps']['apps'][0]['webhooks']);
+        $this->assertFalse($config['apps']['apps'][0]['subscription_count']);
+        $this->assertSame([
+            'dispatch_events' => false,
+            'delay_ms' => 3000,
+            'batch_ms' => 50,
+            'batch_size' => 50,
+            'timeout' => 4,
+            'retry_for' => 300,
+            'queue_size' => 10_000,
+        ], $config['servers']['reverb']['webhooks']);
+    }
+
+    public function testThePublishedConfigTakesTheUrlAndTheSwitchesFromTheEnvironment(): void
+    {
+        $this->setEnvironment([
+            'REVERB_WEBHOOK_URL' => self::URL,
+            'REVERB_WEBHOOK_EVENTS' => 'true',
+            'REVERB_SUBSCRIPTION_COUNT' => 'true',
+        ]);
+
+        $config = require dirname(__DIR__, 3) . '/php/config/reverb.php';
+
+        $this->assertSame([['url' => self::URL]], $config['apps']['apps'][0]['webhooks']);
+        $this->assertTrue($config['apps']['apps'][0]['subscription_count']);
+        $this->assertTrue($config['servers']['reverb']['webhooks']['dispatch_events']);
+    }
+
+    public function testAnOlderConfigGetsTheUrlOnTheAppOfReverbAppKeyAndTheEventsSwitch(): void
+    {
+        $this->setEnvironment([
+            'REVERB_WEBHOOK_URL' => self::URL,
+            'REVERB_WEBHOOK_EVENTS' => 'true',
+            'REVERB_APP_KEY' => 'key-2',
+        ]);
+
+        $config = $this->serverConfig(self::olderConfig());
+
+        $this->assertArrayNotHasKey('webhooks', $config['apps']['apps'][0]);
+        $this->assertSame([['url' => self::URL]], $config['apps']['apps'][1]['webhooks']);
+        $this->assertSame(['dispatch_events' => true], $config['servers']['reverb']['webhooks']);
+    }
+
+    public function testWithoutTheAppOfReverbAppKeyTheFirstAppGetsTheUrl(): void
+    {
+        $this->setEnvironment(['REVERB_WEBHOOK_URL' => self::URL, 'REVERB_APP_KEY' => 'key-9']);
+
+        $config = $this->serverConfig(self::olderConfig());
+
+        $this->assertSame([['url' => self::URL]], $config['apps']['apps'][0]['webhooks']);
+        $this->assertArrayNotHasKey('webhooks', $config['apps']['apps'][1]);
+        $this->assertArrayNotHasKey('webhooks', $config['servers']['reverb']);
+    }
+
+    public function testWhatTheConfigSaysWinsOverTheEnvironment(): void
+    {
+        $this->setEnvironment([
+            'REVERB_WEBHOOK_URL' => self::URL,
+            'REVERB_WEBHOOK_EVENTS' => 'true',
+            'REVERB_APP_KEY' => 'key-1',
+        ]);
+        $older = self::olderConfig();
+        $older['apps']['apps'][0]['webhooks'] = [];
+        $older['servers']['reverb']['webhooks'] = ['dispatch_events' => false, 'delay_ms' => 0];
+
+        $config = $this->serverConfig($older);
+
+        $this->assertSame([], $config['apps']['apps'][0]['webhooks']);
+        $this->assertSame(['dispatch_events' => false, 'delay_ms' => 0], $config['servers']['reverb']['webhooks']);
+    }
+
+    public function testAnEmptyUrlMeansNoWebhooks(): void
+    {
+        $this->setEnvironment(['REVERB_WEBHOOK_URL' => '', 'REVERB_APP_KEY' => 'key-1']);
+
+        $config = $this->serverConfig(self::olderConfig());
+
+        $this->assertArrayNotHasKey('webhooks', $config['apps']['apps'][0]);
     }
 
     /** @dataProvider webhookEvents */
@@ -132,6 +229,32 @@ final class WebhooksTest extends TestCase
         );
     }
 
+    /** A config/reverb.php as laravel/reverb publishes it, with two apps. */
+    private static function olderConfig(): array
+    {
+        $app = ['secret' => 'secret', 'allowed_origins' => ['*'], 'ping_interval' => 60];
+        return [
+            'default' => 'reverb',
+            'servers' => ['reverb' => ['host' => '0.0.0.0', 'port' => 8080]],
+            'apps' => ['provider' => 'config', 'apps' => [
+                $app + ['key' => 'key-1', 'app_id' => 'app-1'],
+                $app + ['key' => 'key-2', 'app_id' => 'app-2'],
+            ]],
+        ];
+    }
+
+    /** Sets the given variables the way a `.env` file does, and unsets the others. */
+    private function setEnvironment(array $variables): void
+    {
+        foreach (self::VARIABLES as $name) {
+            putenv($name);
+            unset($_ENV[$name], $_SERVER[$name]);
+            if (array_key_exists($name, $variables)) {
+                $_ENV[$name] = $_SERVER[$name] = $variables[$name];
+            }
+        }
+    }
+
     private function command(bool $debug = false): StartCommand
     {
         $command = new StartCommand();
@@ -141,6 +264,14 @@ final class WebhooksTest extends TestCase
         $command->setOutput(new OutputStyle($input, $this->output));
 
         return $command;
+    }
+
+    private function serverConfig(array $reverb): array
+    {
+        $this->app->instance('config', new Repository(['reverb' => $reverb]));
+        $command = $this->command();
+
+        return (new ReflectionMethod($command, 'serverConfig'))->invoke($command);
     }
 
     private function handleEvents(array $events, bool $dispatchSocketEvents = true, bool $debug = false): void
