@@ -71,9 +71,11 @@ impl Webhooks {
     }
 
     /// Whether anyone hears about events of `kind` on `channel`, so the work of finding them
-    /// out is skipped when nobody does.
+    /// out is skipped when nobody does. The host hears every kind but subscription counts,
+    /// which cost a cluster-wide count per change: it hears those only when an endpoint or
+    /// the app's subscribers have them counted anyway.
     pub(crate) fn wants(&self, kind: WebhookKind, channel: &str) -> bool {
-        self.host.is_some()
+        (self.host.is_some() && kind != WebhookKind::SubscriptionCount)
             || self
                 .endpoints
                 .iter()
