@@ -10,9 +10,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
+use std::cell::Cell;
 use std::convert::Infallible;
 use std::rc::Rc;
-use std::cell::Cell;
 
 /// Options of the sink.
 #[derive(Args)]
