@@ -7,6 +7,9 @@ namespace ReverbRs\Laravel;
 use Illuminate\Broadcasting\BroadcastManager;
 use Illuminate\Foundation\Console\BroadcastingInstallCommand;
 use Illuminate\Support\ServiceProvider;
+use Laravel\Pulse\Pulse;
+use Laravel\Reverb\Pulse\Livewire\Connections;
+use Laravel\Reverb\Pulse\Livewire\Messages;
 use ReverbRs\Laravel\Broadcasting\ReverbBroadcaster;
 use ReverbRs\Laravel\Console\InstallBroadcastingCommand;
 use ReverbRs\Laravel\Console\InstallCommand;
@@ -15,8 +18,9 @@ use ReverbRs\Laravel\Console\StartCommand;
 
 /**
  * Wires reverb-rs into a Laravel application the way laravel/reverb does: the same config
- * file and publish tags, the same artisan commands, the `reverb` broadcast driver, and the
- * same hooks into the framework's own commands (`install:broadcasting`, `reload`).
+ * file and publish tags, the same artisan commands, the `reverb` broadcast driver, the same
+ * hooks into the framework's own commands (`install:broadcasting`, `reload`), and, when
+ * Laravel Pulse is installed, the same Pulse cards.
  */
 final class ReverbServiceProvider extends ServiceProvider
 {
@@ -33,7 +37,7 @@ final class ReverbServiceProvider extends ServiceProvider
         }
     }
 
-    /** Registers the commands, the publish tags, the reload hook and the broadcast driver. */
+    /** Registers the commands, the publish tags, the reload hook, the broadcast driver and the Pulse cards. */
     public function boot(): void
     {
         if ($this->app->runningInConsole()) {
@@ -55,5 +59,23 @@ final class ReverbServiceProvider extends ServiceProvider
             $this->app->make(BroadcastManager::class)
                 ->extend('reverb', fn ($app, array $config) => new ReverbBroadcaster($app, $config));
         }
+
+        if ($this->app->bound(Pulse::class)) {
+            $this->registerPulseCards();
+        }
+    }
+
+    /**
+     * The Livewire components `reverb.connections` and `reverb.messages` that a Pulse dashboard
+     * written for laravel/reverb names, with their views in the `reverb` namespace (so copies
+     * published to resources/views/vendor/reverb take their place).
+     */
+    private function registerPulseCards(): void
+    {
+        $this->loadViewsFrom(__DIR__ . '/../resources/views', 'reverb');
+        $this->callAfterResolving('livewire', function ($livewire): void {
+            $livewire->component('reverb.connections', Connections::class);
+            $livewire->component('reverb.messages', Messages::class);
+        });
     }
 }

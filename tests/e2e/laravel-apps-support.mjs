@@ -159,6 +159,19 @@ function fixPulseMigration(dir) {
   }
 }
 
+/** Reverb's two Pulse recorders at the top of config/pulse.php's recorders, as its docs add them. */
+function listReverbRecorders(dir) {
+  const pulseConfig = path.join(dir, 'config/pulse.php');
+  writeFileSync(pulseConfig, readFileSync(pulseConfig, 'utf8').replace("    'recorders' => [\n", `    'recorders' => [
+        \\Laravel\\Reverb\\Pulse\\Recorders\\ReverbConnections::class => [
+            'sample_rate' => 1,
+        ],
+        \\Laravel\\Reverb\\Pulse\\Recorders\\ReverbMessages::class => [
+            'sample_rate' => 1,
+        ],
+`));
+}
+
 /**
  * An app set up with laravel/reverb 1.x the documented way, with Laravel Pulse and Reverb's
  * two Pulse recorders in config/pulse.php: what an app looks like before swapping to reverb-rs.
@@ -174,19 +187,32 @@ async function createReverbApp(version, dir) {
   await composer(['require', 'laravel/pulse'], { cwd: dir });
   await artisanOk(['vendor:publish', '--provider=Laravel\\Pulse\\PulseServiceProvider'], { cwd: dir });
   fixPulseMigration(dir);
-  const pulseConfig = path.join(dir, 'config/pulse.php');
-  writeFileSync(pulseConfig, readFileSync(pulseConfig, 'utf8').replace("    'recorders' => [\n", `    'recorders' => [
-        \\Laravel\\Reverb\\Pulse\\Recorders\\ReverbConnections::class => [
-            'sample_rate' => 1,
-        ],
-        \\Laravel\\Reverb\\Pulse\\Recorders\\ReverbMessages::class => [
-            'sample_rate' => 1,
-        ],
+  listReverbRecorders(dir);
+  await artisanOk(['migrate', '--force'], { cwd: dir });
+}
+
+/**
+ * The fixture app with Laravel Pulse added as Reverb's docs have it: Pulse's config, dashboard
+ * and migration published (the migration made to run on Laravel 12.4+), Reverb's two
+ * recorders in config/pulse.php and its two cards at the top of the dashboard.
+ */
+async function createPulseApp(version, dir) {
+  cpSync(await laravelApp(version, 'fixture'), dir, { recursive: true, verbatimSymlinks: true });
+  await composer(['require', 'laravel/pulse'], { cwd: dir });
+  await artisanOk(['vendor:publish', '--provider=Laravel\\Pulse\\PulseServiceProvider'], { cwd: dir });
+  fixPulseMigration(dir);
+  listReverbRecorders(dir);
+  const dashboard = path.join(dir, 'resources/views/vendor/pulse/dashboard.blade.php');
+  writeFileSync(dashboard, readFileSync(dashboard, 'utf8').replace('<x-pulse>\n', `<x-pulse>
+    <livewire:reverb.connections cols="full" />
+
+    <livewire:reverb.messages cols="full" />
+
 `));
   await artisanOk(['migrate', '--force'], { cwd: dir });
 }
 
-const builders = { skeleton: createSkeleton, fixture: createFixture, reverb: createReverbApp };
+const builders = { skeleton: createSkeleton, fixture: createFixture, reverb: createReverbApp, pulse: createPulseApp };
 
 /** Every file below `dir`, for the build's fingerprint. */
 function filesBelow(dir) {
@@ -201,7 +227,7 @@ function fingerprint(version, variant) {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ version, variant, spec: LARAVEL[version], offline, repo: composerRepo }));
   const inputs = [fileURLToPath(import.meta.url), path.join(root, 'composer.json')];
-  if (variant === 'fixture') {
+  if (variant === 'fixture' || variant === 'pulse') {
     inputs.push(...filesBelow(overlayDir), ...SHARED_FILES.map((file) => path.join(legacyAppDir, file)));
   }
   for (const file of inputs) hash.update(file).update(readFileSync(file));
@@ -213,8 +239,9 @@ const building = new Map();
 /**
  * The directory of a built Laravel `version` app: 'skeleton' (the fresh laravel/laravel app,
  * without reverb-rs), 'fixture' (with reverb-rs installed the documented way and the test
- * app's routes, events, models and notifications) or 'reverb' (set up with laravel/reverb and
- * Pulse, for the swap to reverb-rs). Built at most once; a concurrent build by
+ * app's routes, events, models and notifications), 'pulse' (the fixture with Laravel Pulse
+ * and Reverb's recorders and cards) or 'reverb' (set up with laravel/reverb and Pulse, for the
+ * swap to reverb-rs). Built at most once; a concurrent build by
  * another test process is harmless (the first to finish wins).
  */
 export function laravelApp(version, variant) {

@@ -6,15 +6,18 @@ namespace ReverbRs\Laravel\Console;
 
 use Illuminate\Console\Command;
 use Illuminate\Contracts\Cache\Repository as Cache;
+use Laravel\Pulse\Pulse;
 use ReverbRs\ConfigException;
 use ReverbRs\Laravel\Events;
+use ReverbRs\Laravel\Pulse\CountersRead;
 use ReverbRs\Server;
 use ReverbRs\ServerException;
 use Throwable;
 
 /**
  * `php artisan reverb:start`: runs the server in this process until SIGINT, SIGTERM, SIGTSTP
- * or `reverb:restart`, turning engine events into Laravel events when asked to.
+ * or `reverb:restart`, turning engine events into Laravel events when asked to, and feeding
+ * Laravel Pulse when it is installed.
  */
 final class StartCommand extends Command
 {
@@ -95,11 +98,20 @@ final class StartCommand extends Command
         $restartSignal = $this->restartSignal();
         $nextRestartCheck = microtime(true) + self::RESTART_CHECK_SECONDS;
         $dispatch = (bool) ($options['dispatch_events'] ?? false);
+        $pulseInterval = $this->laravel->bound(Pulse::class)
+            ? max(1, (int) ($options['pulse_ingest_interval'] ?? 15))
+            : null;
+        $nextPulseIngest = $pulseInterval === null ? INF : microtime(true) + $pulseInterval;
 
         while (!$this->stopping) {
-            $timeoutMs = (int) max(0, min(1000, ($nextRestartCheck - microtime(true)) * 1000));
+            $next = min($nextRestartCheck, $nextPulseIngest);
+            $timeoutMs = (int) max(0, min(1000, ($next - microtime(true)) * 1000));
             if ($server->wait($timeoutMs) === 1) {
                 $this->handleEvents($server->drain(), $dispatch);
+            }
+            if (microtime(true) >= $nextPulseIngest) {
+                $nextPulseIngest = microtime(true) + $pulseInterval;
+                $this->feedPulse($server);
             }
             if (microtime(true) >= $nextRestartCheck) {
                 $nextRestartCheck = microtime(true) + self::RESTART_CHECK_SECONDS;
@@ -111,8 +123,21 @@ final class StartCommand extends Command
         }
 
         $this->status('Gracefully terminating connections.');
+        if ($pulseInterval !== null) {
+            $this->feedPulse($server);
+        }
         $server->stop();
         return self::SUCCESS;
+    }
+
+    /**
+     * What Reverb's server loop does every `pulse_ingest_interval`: `Pulse::ingest()`, after
+     * handing the engine's counters to the Pulse recorders (CountersRead).
+     */
+    private function feedPulse(Server $server): void
+    {
+        event(new CountersRead($server->stats(), time()));
+        $this->laravel->make(Pulse::class)->ingest();
     }
 
     /** config('reverb') with the command-line options applied. */
