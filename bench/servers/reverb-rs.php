@@ -3,8 +3,9 @@
 /**
  * A reverb-rs server for benchmarks: one app (bench-app / bench-key / bench-secret) on
  * BENCH_HOST:BENCH_PORT (127.0.0.1:6001), serving until SIGINT or SIGTERM. With BENCH_REDIS_PORT
- * set it is a node of a cluster over the Redis on that loopback port. Like `reverb:start`
- * without --debug or dispatch_events, it asks for no copy of each message clients send.
+ * set it is a node of a cluster over the Redis on that loopback port; with BENCH_WEBHOOK_URL
+ * set the app sends every kind of webhook there. Like `reverb:start` without --debug or
+ * dispatch_events, it asks for no copy of each message clients send.
  */
 
 declare(strict_types=1);
@@ -29,6 +30,7 @@ $server = new ReverbRs\Server([
         // 10 client events a second per socket, the send queue budget is what holds them.
         'max_client_events_per_second' => 0,
         'max_message_size' => 100000,
+        'webhooks' => getenv('BENCH_WEBHOOK_URL') === false ? [] : [['url' => getenv('BENCH_WEBHOOK_URL')]],
     ]]],
 ]);
 $server->start();

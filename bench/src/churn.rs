@@ -33,6 +33,10 @@ pub struct ChurnArgs {
     /// Read the server's RSS every this many cycles.
     #[arg(long, default_value_t = 10_000)]
     sample_every: usize,
+    /// Subscribe each cycle to a channel of its own, so that every cycle occupies a new
+    /// channel and vacates it (a webhook pair each), instead of reusing 1,000 channels.
+    #[arg(long)]
+    unique_channels: bool,
 }
 
 /// Options of one process running cycles.
@@ -52,6 +56,9 @@ pub struct ChurnWorkerArgs {
     /// Stop after this many seconds even if cycles remain.
     #[arg(long)]
     max_seconds: u64,
+    /// A channel of its own for each cycle.
+    #[arg(long)]
+    unique_channels: bool,
 }
 
 /// Cycles a worker runs between two progress lines.
@@ -81,6 +88,9 @@ pub async fn run(args: ChurnArgs) -> Result<(), String> {
             "--max-seconds".into(),
             args.max_seconds.to_string(),
         ]);
+        if args.unique_channels {
+            command.push("--unique-channels".into());
+        }
         let mut worker = Worker::spawn(&command)?;
         let progress = progress.clone();
         // Each worker's lines are `<done> <failed>`, cumulative; the last one ends with `end`.
@@ -139,6 +149,7 @@ pub async fn run(args: ChurnArgs) -> Result<(), String> {
             "failed": failed.iter().sum::<usize>(),
             "seconds": seconds,
             "cycles_per_second": (total as f64 / seconds).round(),
+            "unique_channels": args.unique_channels,
             "rss_start": rss_start,
             "baseline_cycles": baseline_cycles,
             "rss_baseline": baseline,
@@ -158,9 +169,13 @@ pub async fn work(args: ChurnWorkerArgs) -> Result<(), String> {
     let mut cycles = stream::iter(0..args.cycles)
         .map(|i| {
             let (target, source) = (target.clone(), args.source.clone());
+            let channel = match args.unique_channels {
+                true => format!("churn-{source}-{i}"),
+                false => format!("churn-{}", i % 1000),
+            };
             async move {
                 let mut ws = pusher::connect(&target, &source).await?;
-                pusher::subscribe(&mut ws, &format!("churn-{}", i % 1000)).await?;
+                pusher::subscribe(&mut ws, &channel).await?;
                 ws.close(None).await.map_err(|e| e.to_string())?;
                 // Wait for the server's close frame, so that the server closes the TCP
                 // connection first, as the WebSocket protocol has it.

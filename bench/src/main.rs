@@ -11,6 +11,8 @@
 //!   one small write to each of many sockets.
 //! - `flood`: hostile clients whisper large client events to subscribers that never read:
 //!   the server's RSS at its peak and after a rest.
+//! - `webhook-sink`: not a scenario but its receiver: answers webhooks with 200 at once and
+//!   counts them.
 //!
 //! `idle`, `fanout` and `churn` spread their sockets over worker processes (copies of this
 //! binary run with a hidden `*-worker` subcommand), each connecting from its own address.
@@ -26,6 +28,7 @@ mod proc_stats;
 mod publish;
 mod publisher;
 mod pusher;
+mod sink;
 mod target;
 mod workers;
 
@@ -54,6 +57,8 @@ enum Scenario {
     Floor(floor::FloorArgs),
     /// Large client events to subscribers that never read: peak and resting server RSS.
     Flood(flood::FloodArgs),
+    /// A webhook endpoint that answers 200 at once and counts what it receives.
+    WebhookSink(sink::SinkArgs),
     /// The peer process of `floor`, on its own core.
     #[command(hide = true)]
     FloorPeer(floor::FloorPeerArgs),
@@ -78,6 +83,7 @@ async fn main() {
         Scenario::Churn(args) => churn::run(args).await,
         Scenario::Floor(args) => floor::run(args).await,
         Scenario::Flood(args) => flood::run(args).await,
+        Scenario::WebhookSink(args) => sink::run(args).await,
         Scenario::FloorPeer(args) => floor::work(args).await,
         Scenario::IdleWorker(args) => idle::work(args).await,
         Scenario::FanoutWorker(args) => fanout::work(args).await,

@@ -390,12 +390,10 @@ impl App {
                 let frame = Frame::from(frames::subscription_count(&channel, count));
                 app.announce(&channel, frame, None);
             }
-            if webhooks {
-                app.webhooks.send(WebhookEvent::SubscriptionCount {
-                    channel,
-                    subscription_count: count,
-                });
-            }
+            app.webhooks.send(WebhookEvent::SubscriptionCount {
+                channel,
+                subscription_count: count,
+            });
         });
     }
 

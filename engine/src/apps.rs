@@ -13,6 +13,7 @@ use crate::webhooks::Webhooks;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// The apps of one server.
 pub struct Apps {
@@ -29,11 +30,12 @@ impl Apps {
         webhooks: &WebhookSettings,
         events: &Arc<EventQueue>,
         shutdown: &CancellationToken,
+        tasks: &TaskTracker,
     ) -> Apps {
         let apps: Vec<Arc<App>> = configs
             .iter()
             .map(|config| {
-                let hooks = Webhooks::start(config, webhooks, events, shutdown);
+                let hooks = Webhooks::start(config, webhooks, events, shutdown, tasks);
                 let app = App::new(config.clone(), peers.clone(), hooks, webhooks.delay);
                 Arc::new(app)
             })

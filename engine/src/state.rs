@@ -48,8 +48,15 @@ impl ServerState {
             budget: SendBudget::new(config.send_queue_budget),
             direct_writes: !config.report_sent_messages,
         };
-        let shutdown = CancellationToken::new();
-        let apps = Apps::start(&config.apps, &peers, &config.webhooks, &events, &shutdown);
+        let (shutdown, tasks) = (CancellationToken::new(), TaskTracker::new());
+        let apps = Apps::start(
+            &config.apps,
+            &peers,
+            &config.webhooks,
+            &events,
+            &shutdown,
+            &tasks,
+        );
         ServerState {
             apps: Arc::new(apps),
             peers,
@@ -57,7 +64,7 @@ impl ServerState {
             config,
             events,
             shutdown,
-            tasks: TaskTracker::new(),
+            tasks,
             tls,
         }
     }

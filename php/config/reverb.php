@@ -58,9 +58,30 @@ return [
             'pulse_ingest_interval' => env('REVERB_PULSE_INGEST_INTERVAL', 15),
             'telescope_ingest_interval' => env('REVERB_TELESCOPE_INGEST_INTERVAL', 15),
 
-            // reverb-rs: dispatch ReverbRs\Laravel\Events\* from `reverb:start`. Off by
-            // default: every socket event then becomes a Laravel event in the server loop.
+            // reverb-rs: dispatch the socket events of ReverbRs\Laravel\Events (Subscribed,
+            // MessageReceived, ...) from `reverb:start`. Off by default: every socket event
+            // then becomes a Laravel event in the server loop.
             'dispatch_events' => env('REVERB_DISPATCH_EVENTS', false),
+
+            // reverb-rs: how webhooks are sent; each app lists its endpoints under `webhooks`.
+            'webhooks' => [
+                // Also dispatch each webhook event as ReverbRs\Laravel\Events\ChannelOccupied,
+                // MemberAdded, ... from `reverb:start`, whether or not the app has webhooks.
+                'dispatch_events' => env('REVERB_WEBHOOK_EVENTS', false),
+                // Milliseconds channel_vacated and member_removed wait for the channel or
+                // member to come back; a return within them sends neither.
+                'delay_ms' => 3000,
+                // Milliseconds an event waits for others to share its request, and the most
+                // events in one request.
+                'batch_ms' => 50,
+                'batch_size' => 50,
+                // Seconds a request may take; a failed one is retried, with pauses growing
+                // from 1 s to 60 s, for `retry_for` seconds before its events are dropped.
+                'timeout' => 4,
+                'retry_for' => 300,
+                // Events that may wait for one endpoint; past it the oldest are dropped.
+                'queue_size' => 10_000,
+            ],
         ],
 
     ],
@@ -107,6 +128,12 @@ return [
                 'max_channels_per_connection' => env('REVERB_APP_MAX_CHANNELS_PER_CONNECTION', 100),
                 'max_presence_members' => env('REVERB_APP_MAX_PRESENCE_MEMBERS', 100),
                 'max_presence_user_info_bytes' => env('REVERB_APP_MAX_PRESENCE_USER_INFO_BYTES', 2048),
+                // reverb-rs: where the app's Pusher webhooks go, in soketi's shape: a list of
+                // ['url' => ..., 'event_types' => [...], 'filter' => [...], 'headers' => [...]].
+                'webhooks' => env('REVERB_WEBHOOK_URL') ? [['url' => env('REVERB_WEBHOOK_URL')]] : [],
+                // reverb-rs: tell the subscribers of a channel other than a presence one how
+                // many they are whenever that changes (pusher-js: pusher:subscription_count).
+                'subscription_count' => env('REVERB_SUBSCRIPTION_COUNT', false),
             ],
         ],
 

@@ -1,7 +1,8 @@
 // What Laravel 12.67 and 11.33 apps broadcast, end to end with laravel-echo (the app in
 // tests/laravel-app-modern): a ShouldBroadcast event through the database queue and a real
 // `queue:work`, model broadcasting, a broadcast notification, user authentication through
-// /broadcasting/user-auth, Laravel's own `pusher` driver pointed at reverb-rs, and `artisan
+// /broadcasting/user-auth, Laravel's own `pusher` driver pointed at reverb-rs, webhooks to the
+// app's own endpoint (checked with the Pusher PHP SDK) and as Laravel events, and `artisan
 // reload`. ShouldBroadcastNow, toOthers() and presence run in laravel.test.mjs on every app.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -192,6 +193,48 @@ for (const [version, spec] of Object.entries(LARAVEL)) {
       } finally {
         echos.forEach((echo) => echo.disconnect());
         await stack.stop();
+      }
+    });
+
+    test('webhooks reach the app\'s endpoint, pass the Pusher SDK\'s check, and reach its listeners', async () => {
+      const web = await startWeb({ cwd: app.dir, reverbPort: 1 });
+      let reverb;
+      let echo;
+      try {
+        reverb = await startReverb({
+          cwd: app.dir,
+          env: { REVERB_WEBHOOK_URL: `${web.url}/pusher/webhooks`, REVERB_WEBHOOK_EVENTS: 'true' },
+        });
+        const alice = await login(web.url, 'Alice');
+        echo = echoFor(alice, reverb.port, env.REVERB_APP_KEY);
+        const channel = `presence-room.${room()}`;
+        await subscribed(echo.join(channel.slice('presence-'.length)));
+        echo.disconnect();
+
+        const userId = String(alice.user.id);
+        const expected = [
+          { name: 'channel_occupied', channel },
+          { name: 'member_added', channel, user_id: userId },
+          { name: 'member_removed', channel, user_id: userId },
+          { name: 'channel_vacated', channel },
+        ];
+        const about = (list) => list.filter((event) => event.channel === channel);
+        const received = await waitUntil(async () => {
+          const events = about(await (await fetch(`${web.url}/pusher/webhooks`)).json());
+          return events.length >= expected.length && events;
+        }, 15_000, 'the four webhooks at /pusher/webhooks');
+        assert.deepEqual(received, expected);
+
+        const heard = await waitUntil(async () => {
+          const events = about(await (await fetch(`${web.url}/pusher/webhook-events`)).json());
+          return events.length >= expected.length && events;
+        }, 10_000, 'the four Laravel events');
+        assert.deepEqual(heard.map((event) => event.class), ['ChannelOccupied', 'MemberAdded', 'MemberRemoved', 'ChannelVacated']);
+        assert.deepEqual(heard[1], { class: 'MemberAdded', appId: env.REVERB_APP_ID, channel, userId });
+        assert.doesNotMatch(reverb.output(), /failing/);
+      } finally {
+        echo?.disconnect();
+        await Promise.all([reverb?.stop(), web.stop()]);
       }
     });
 

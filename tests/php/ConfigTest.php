@@ -4,11 +4,10 @@ declare(strict_types=1);
 
 namespace ReverbRs\Tests;
 
-use PHPUnit\Framework\TestCase;
 use ReverbRs\ConfigException;
 use ReverbRs\Server;
 
-final class ConfigTest extends TestCase
+final class ConfigTest extends ExtensionTestCase
 {
     private const APP = ['app_id' => '1', 'key' => 'k', 'secret' => 's'];
 
@@ -61,5 +60,28 @@ final class ConfigTest extends TestCase
 
         $this->assertTrue($server->isRunning());
         $server->stop(0.1);
+    }
+
+    public function testThePackagesConfigWithAWebhookUrlIsAccepted(): void
+    {
+        $variables = [
+            'REVERB_APP_ID' => '1',
+            'REVERB_APP_KEY' => 'k',
+            'REVERB_APP_SECRET' => 's',
+            'REVERB_WEBHOOK_URL' => 'https://app.test/pusher/webhooks',
+            'REVERB_WEBHOOK_EVENTS' => 'true',
+            'REVERB_SUBSCRIPTION_COUNT' => 'true',
+        ];
+        $_ENV += $variables;
+        $_SERVER += $variables;
+        try {
+            $config = require dirname(__DIR__, 2) . '/php/config/reverb.php';
+        } finally {
+            foreach (array_keys($variables) as $name) {
+                unset($_ENV[$name], $_SERVER[$name]);
+            }
+        }
+
+        $this->assertInstanceOf(Server::class, new Server($config));
     }
 }

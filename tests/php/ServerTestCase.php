@@ -4,11 +4,10 @@ declare(strict_types=1);
 
 namespace ReverbRs\Tests;
 
-use PHPUnit\Framework\TestCase;
 use ReverbRs\Server;
 
 /** Starts servers on free loopback ports and stops them after each test. */
-abstract class ServerTestCase extends TestCase
+abstract class ServerTestCase extends ExtensionTestCase
 {
     /** @var Server[] */
     private array $servers = [];

@@ -2,12 +2,6 @@
 
 declare(strict_types=1);
 
-if (!extension_loaded('reverb_rs')) {
-    fwrite(STDERR, "The reverb_rs extension is not loaded. Run the tests with `make test-php`, or:\n"
-        . "  php -d extension=target/release/libreverb_rs.so /usr/bin/phpunit\n");
-    exit(1);
-}
-
 // Laravel comes from Debian's php-laravel-framework (8.83); the package's classes and the
 // tests' own are loaded by prefix.
 require_once '/usr/share/php/Illuminate/autoload.php';

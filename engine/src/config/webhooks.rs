@@ -124,6 +124,27 @@ impl WebhookConfig {
                     .collect::<Result<Vec<_>, _>>()?
             }
         };
+        if url
+            .parse::<hyper::Uri>()
+            .ok()
+            .and_then(|uri| uri.authority().map(|a| a.as_str().contains('@')))
+            .unwrap_or(false)
+        {
+            return Err(ConfigError::new(
+                &webhook.key("url"),
+                "must not carry credentials: send them in headers (Authorization)",
+            ));
+        }
+        let headers = webhook.string_map("headers")?;
+        if let Some((name, _)) = headers.iter().find(|(name, value)| {
+            hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err()
+                || hyper::header::HeaderValue::from_str(value).is_err()
+        }) {
+            return Err(ConfigError::new(
+                &format!("{}.{name}", webhook.key("headers")),
+                "must be an HTTP header name with a value of visible ASCII characters",
+            ));
+        }
         let filter = webhook.object_or_empty("filter")?;
         filter.only_keys(&["channel_name_starts_with", "channel_name_ends_with"])?;
         Ok(WebhookConfig {
@@ -131,7 +152,7 @@ impl WebhookConfig {
             event_types,
             channel_name_starts_with: filter.optional_string("channel_name_starts_with")?,
             channel_name_ends_with: filter.optional_string("channel_name_ends_with")?,
-            headers: webhook.string_map("headers")?,
+            headers,
         })
     }
 }

@@ -3,11 +3,13 @@
 //! many sockets a channel has.
 //!
 //! - [`event`]: the events, in Pusher's format.
-//! - [`sender`]: one endpoint's delivery: batches, signatures, retries, a bounded queue.
+//! - [`sender`]: one endpoint's delivery: a bounded queue, signed batches, retries in order.
+//! - [`connection`]: the kept-alive HTTP/1.1 connection a sender posts over.
 //! - [`occupancy`]: which channels and members this node has, with the delay that absorbs a
 //!   departure followed by a quick return.
 //! - [`counting`]: `subscription_count`, throttled per channel.
 
+mod connection;
 pub(crate) mod counting;
 pub(crate) mod event;
 pub(crate) mod occupancy;
@@ -21,6 +23,7 @@ use crate::events::{EngineEvent, EventQueue};
 use sender::{Endpoint, Sender, WebhookCounters};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Where one app's webhook events go: its endpoints that want them, and the host when it
 /// asked for every event.
@@ -32,13 +35,14 @@ pub(crate) struct Webhooks {
 }
 
 impl Webhooks {
-    /// The webhooks of `app`; starts one delivery task per endpoint, so it must be called
-    /// inside the server's runtime.
+    /// The webhooks of `app`; starts one delivery task per endpoint on `tasks`, so it must
+    /// be called inside the server's runtime.
     pub(crate) fn start(
         app: &AppConfig,
         settings: &WebhookSettings,
         events: &Arc<EventQueue>,
         shutdown: &CancellationToken,
+        tasks: &TaskTracker,
     ) -> Webhooks {
         let counters = Arc::new(WebhookCounters::default());
         let endpoints = app
@@ -58,6 +62,7 @@ impl Webhooks {
                     counters.clone(),
                     events.clone(),
                     shutdown.clone(),
+                    tasks,
                 );
                 (webhook.clone(), sender)
             })
@@ -71,9 +76,11 @@ impl Webhooks {
     }
 
     /// Whether anyone hears about events of `kind` on `channel`, so the work of finding them
-    /// out is skipped when nobody does.
+    /// out is skipped when nobody does. The host hears every kind but subscription counts,
+    /// which cost a cluster-wide count per change: it hears those only when an endpoint or
+    /// the app's subscribers have them counted anyway.
     pub(crate) fn wants(&self, kind: WebhookKind, channel: &str) -> bool {
-        self.host.is_some()
+        (self.host.is_some() && kind != WebhookKind::SubscriptionCount)
             || self
                 .endpoints
                 .iter()

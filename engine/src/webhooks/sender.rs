@@ -1,47 +1,943 @@
-// LOCAL PLACEHOLDER, NOT COMMITTED
-#![allow(dead_code)]
+//! One webhook endpoint's delivery: a bounded queue that [`Sender::push`] fills without
+//! waiting, and a task that sends the queued events in signed batches, one request at a
+//! time and in order, retrying a failing batch before anything behind it.
+
+use super::connection::Connection;
+use crate::auth;
 use crate::config::WebhookSettings;
-use crate::events::EventQueue;
+use crate::events::{EngineEvent, EventQueue};
+use bytes::Bytes;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT};
+use parking_lot::Mutex;
 use serde::Serialize;
-use std::sync::atomic::AtomicU64;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tokio_util::sync::{CancellationToken, DropGuard};
+use tokio_util::task::TaskTracker;
+
+/// The pause before a failed batch is first sent again; it doubles after every failure.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The longest pause between two attempts of a batch.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The header that names the app, as Pusher's SDKs look it up.
+const KEY_HEADER: HeaderName = HeaderName::from_static("x-pusher-key");
+
+/// The header that carries the body's HMAC-SHA256, as Pusher's SDKs look it up.
+const SIGNATURE_HEADER: HeaderName = HeaderName::from_static("x-pusher-signature");
+
+/// Where one webhook goes and whose credentials sign it.
 pub(crate) struct Endpoint {
+    /// The app, for the host's `WebhookFailing` event.
     pub app_id: String,
+    /// The app key, sent in `X-Pusher-Key`.
     pub key: String,
+    /// The app secret, which signs the body.
     pub secret: String,
+    /// The `http://` or `https://` URL that receives the `POST`s.
     pub url: String,
+    /// Extra request headers, for an endpoint that wants its own token.
     pub headers: Vec<(String, String)>,
 }
+
+/// Per-app counters, shared by the app's endpoints and read by `stats()`; relaxed atomics,
+/// so counting costs a delivery nothing measurable.
 #[derive(Default)]
 pub(crate) struct WebhookCounters {
+    /// Events delivered with a 2xx.
     pub sent: AtomicU64,
+    /// Requests that failed (non-2xx, error, timeout).
     pub failed: AtomicU64,
+    /// Requests sent again.
     pub retried: AtomicU64,
+    /// Events given up: retry_for passed, or pushed out of a full queue, or left at shutdown.
     pub dropped: AtomicU64,
 }
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+
+impl WebhookCounters {
+    /// The counters' values now.
+    pub fn snapshot(&self) -> WebhookStats {
+        WebhookStats {
+            sent: self.sent.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            retried: self.retried.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Adds `n` to `counter`.
+    fn add(counter: &AtomicU64, n: usize) {
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// An app's webhook counters at one moment, as the host reads them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WebhookStats {
+    /// Events delivered with a 2xx.
     pub sent: u64,
+    /// Requests that failed (non-2xx, error, timeout).
     pub failed: u64,
+    /// Requests sent again.
     pub retried: u64,
+    /// Events given up: retries ran out, the queue was full, or the server stopped.
     pub dropped: u64,
 }
-impl WebhookCounters {
-    pub fn snapshot(&self) -> WebhookStats {
-        WebhookStats::default()
+
+/// The events waiting for one endpoint, shared by [`Sender::push`] and the delivery task.
+struct Queue {
+    /// The events, behind a lock held only to add or take some.
+    waiting: Mutex<Waiting>,
+    /// The most events that may wait.
+    capacity: usize,
+    /// Wakes the delivery task when an event is queued.
+    ready: Notify,
+    /// Where events pushed out of a full or closed queue are counted.
+    counters: Arc<WebhookCounters>,
+}
+
+/// What the queue's lock guards.
+struct Waiting {
+    /// The serialized events, oldest first.
+    events: VecDeque<String>,
+    /// Set once the delivery task has ended: later events are dropped at once.
+    closed: bool,
+}
+
+impl Queue {
+    /// Queues an event, pushing the oldest out when full.
+    fn push(&self, event: String) {
+        let mut waiting = self.waiting.lock();
+        if waiting.closed {
+            WebhookCounters::add(&self.counters.dropped, 1);
+            return;
+        }
+        if waiting.events.len() >= self.capacity {
+            waiting.events.pop_front();
+            WebhookCounters::add(&self.counters.dropped, 1);
+        }
+        waiting.events.push_back(event);
+        drop(waiting);
+        self.ready.notify_one();
+    }
+
+    /// How many events wait.
+    fn len(&self) -> usize {
+        self.waiting.lock().events.len()
+    }
+
+    /// Takes up to `max` events, oldest first.
+    fn take(&self, max: usize) -> Vec<String> {
+        let mut waiting = self.waiting.lock();
+        let count = max.min(waiting.events.len());
+        waiting.events.drain(..count).collect()
+    }
+
+    /// Takes every event and closes the queue, so nothing queued later waits unseen.
+    fn close(&self) -> VecDeque<String> {
+        let mut waiting = self.waiting.lock();
+        waiting.closed = true;
+        std::mem::take(&mut waiting.events)
     }
 }
-pub(crate) struct Sender;
+
+/// The handle to one endpoint's delivery: queues events for it. Dropping it ends the
+/// delivery as shutdown does, after one last attempt to send what is queued.
+pub(crate) struct Sender {
+    /// The queue the delivery task reads.
+    queue: Arc<Queue>,
+    /// Stops the delivery task when the sender is dropped.
+    _stop: DropGuard,
+}
+
 impl Sender {
+    /// Must be called inside a tokio runtime: spawns the endpoint's delivery task on
+    /// `tasks`, so that a stopping server waits (up to its grace period) for the last send.
     pub fn spawn(
-        _e: Endpoint,
-        _s: &WebhookSettings,
-        _c: Arc<WebhookCounters>,
-        _q: Arc<EventQueue>,
-        _t: CancellationToken,
+        endpoint: Endpoint,
+        settings: &WebhookSettings,
+        counters: Arc<WebhookCounters>,
+        events: Arc<EventQueue>,
+        shutdown: CancellationToken,
+        tasks: &TaskTracker,
     ) -> Sender {
-        Sender
+        let queue = Arc::new(Queue {
+            waiting: Mutex::new(Waiting {
+                events: VecDeque::new(),
+                closed: false,
+            }),
+            capacity: settings.queue_size.max(1),
+            ready: Notify::new(),
+            counters: counters.clone(),
+        });
+        let stop = shutdown.child_token();
+        let delivery = Delivery {
+            connection: Connection::new(&endpoint.url),
+            headers: fixed_headers(&endpoint),
+            endpoint,
+            queue: queue.clone(),
+            counters,
+            events,
+            stop: stop.clone(),
+            batch_window: settings.batch_window,
+            batch_size: settings.batch_size.max(1),
+            timeout: settings.timeout,
+            retry_for: settings.retry_for,
+            healthy: true,
+        };
+        tasks.spawn(delivery.run());
+        Sender {
+            queue,
+            _stop: stop.drop_guard(),
+        }
     }
-    pub fn push(&self, _event: String) {}
+
+    /// Queues one event (the serialized JSON object of a WebhookEvent, e.g. from
+    /// serde_json::to_string); never blocks, never awaits.
+    pub fn push(&self, event: String) {
+        self.queue.push(event);
+    }
+}
+
+/// The headers every request carries but the signature: the configured ones, then
+/// Pusher's, which win over a configured header of the same name. An unusable configured
+/// header makes every request fail, with the header's name in the error.
+fn fixed_headers(endpoint: &Endpoint) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        USER_AGENT,
+        HeaderValue::from_static(concat!("reverb-rs/", env!("CARGO_PKG_VERSION"))),
+    );
+    for (name, value) in &endpoint.headers {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("\"{name}\" is not a valid header name"))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of the header {name} is not a valid header value"))?;
+        headers.insert(header, value);
+    }
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let key = HeaderValue::from_str(&endpoint.key)
+        .map_err(|_| "the app key is not a valid header value".to_string())?;
+    headers.insert(KEY_HEADER, key);
+    Ok(headers)
+}
+
+/// The delivery task of one endpoint and everything it keeps between requests.
+struct Delivery {
+    /// Where the webhooks go and whose credentials sign them.
+    endpoint: Endpoint,
+    /// What [`fixed_headers`] made of the endpoint's headers.
+    headers: Result<HeaderMap, String>,
+    /// The kept-alive connection to the endpoint.
+    connection: Connection,
+    /// The events waiting to be sent.
+    queue: Arc<Queue>,
+    /// The app's webhook counters.
+    counters: Arc<WebhookCounters>,
+    /// Where the host hears that the endpoint is failing.
+    events: Arc<EventQueue>,
+    /// Cancelled at shutdown, or when the [`Sender`] is dropped.
+    stop: CancellationToken,
+    /// How long the first event of a batch waits for others.
+    batch_window: Duration,
+    /// The most events in one request.
+    batch_size: usize,
+    /// How long one request may take.
+    timeout: Duration,
+    /// How long a failing batch is retried.
+    retry_for: Duration,
+    /// False from a failed request until a request succeeds: the host hears of a failing
+    /// endpoint once per outage.
+    healthy: bool,
+}
+
+impl Delivery {
+    /// Sends batches until stopped, then sends what is left once.
+    async fn run(mut self) {
+        let interrupted = loop {
+            let Some(batch) = self.next_batch().await else {
+                break None;
+            };
+            if let Some(batch) = self.deliver(batch).await {
+                break Some(batch);
+            }
+        };
+        self.flush(interrupted).await;
+    }
+
+    /// Waits for an event, then up to the batch window for more, and takes a batch; `None`
+    /// when stopped first, the events staying queued for [`Delivery::flush`].
+    async fn next_batch(&self) -> Option<Vec<String>> {
+        while self.queue.len() == 0 {
+            tokio::select! {
+                _ = self.queue.ready.notified() => {}
+                _ = self.stop.cancelled() => return None,
+            }
+        }
+        if !self.batch_window.is_zero() {
+            let window = tokio::time::sleep(self.batch_window);
+            tokio::pin!(window);
+            while self.queue.len() < self.batch_size {
+                tokio::select! {
+                    _ = self.queue.ready.notified() => {}
+                    _ = &mut window => break,
+                    _ = self.stop.cancelled() => return None,
+                }
+            }
+        }
+        Some(self.queue.take(self.batch_size))
+    }
+
+    /// Sends a batch until it is delivered or `retry_for` has passed since its first
+    /// attempt, pausing longer after each failure; returns the batch when stopped before
+    /// its next attempt.
+    async fn deliver(&mut self, batch: Vec<String>) -> Option<Vec<String>> {
+        let first_attempt = Instant::now();
+        let mut backoff = FIRST_BACKOFF;
+        while !self.attempt(&batch).await {
+            if first_attempt.elapsed().saturating_add(backoff) > self.retry_for {
+                WebhookCounters::add(&self.counters.dropped, batch.len());
+                return None;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = self.stop.cancelled() => return Some(batch),
+            }
+            backoff = backoff.saturating_mul(2).min(MAX_BACKOFF);
+            WebhookCounters::add(&self.counters.retried, 1);
+        }
+        None
+    }
+
+    /// At shutdown: one attempt for the batch that was being retried, then for each batch
+    /// of what is queued, stopping at the first failure; whatever is left is dropped.
+    async fn flush(&mut self, interrupted: Option<Vec<String>>) {
+        let mut left = self.queue.close();
+        if let Some(batch) = interrupted {
+            WebhookCounters::add(&self.counters.retried, 1);
+            if !self.attempt(&batch).await {
+                WebhookCounters::add(&self.counters.dropped, batch.len() + left.len());
+                return;
+            }
+        }
+        while !left.is_empty() {
+            let batch: Vec<String> = left.drain(..self.batch_size.min(left.len())).collect();
+            if !self.attempt(&batch).await {
+                WebhookCounters::add(&self.counters.dropped, batch.len() + left.len());
+                return;
+            }
+        }
+    }
+
+    /// Sends one request for `batch` and counts it; tells the host when a healthy endpoint
+    /// starts failing.
+    async fn attempt(&mut self, batch: &[String]) -> bool {
+        match self.send(batch).await {
+            Ok(()) => {
+                WebhookCounters::add(&self.counters.sent, batch.len());
+                self.healthy = true;
+                true
+            }
+            Err(error) => {
+                WebhookCounters::add(&self.counters.failed, 1);
+                if self.healthy {
+                    self.healthy = false;
+                    self.events.push(EngineEvent::WebhookFailing {
+                        app_id: self.endpoint.app_id.clone(),
+                        url: self.endpoint.url.clone(),
+                        error,
+                    });
+                }
+                false
+            }
+        }
+    }
+
+    /// One signed `POST` of `batch`, within the timeout. The body is built for each attempt,
+    /// so `time_ms` stays within the five minutes the official SDKs accept.
+    async fn send(&mut self, batch: &[String]) -> Result<(), String> {
+        let body = body(batch, unix_millis());
+        let signature = auth::sign(&self.endpoint.secret, &body);
+        let mut headers = self.headers.clone()?;
+        let signature = HeaderValue::from_str(&signature).map_err(|error| error.to_string())?;
+        headers.insert(SIGNATURE_HEADER, signature);
+        let posted = tokio::time::timeout(
+            self.timeout,
+            self.connection.post(Bytes::from(body), headers),
+        )
+        .await;
+        match posted {
+            Err(_) => Err(format!("timed out after {}", duration_text(self.timeout))),
+            Ok(Err(error)) => Err(error),
+            Ok(Ok(status)) if status.is_success() => Ok(()),
+            Ok(Ok(status)) => Err(format!("HTTP {}", status.as_u16())),
+        }
+    }
+}
+
+/// Pusher's webhook body, `{"time_ms":…,"events":[…]}`, joining the already serialized
+/// events.
+fn body(events: &[String], time_ms: u128) -> String {
+    format!(
+        "{{\"time_ms\":{time_ms},\"events\":[{}]}}",
+        events.join(",")
+    )
+}
+
+/// Now, in milliseconds since the Unix epoch.
+fn unix_millis() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis())
+}
+
+/// A timeout as people read it: `4 s`, or `1500 ms` when it is not whole seconds.
+fn duration_text(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{} ms", duration.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhooks::WebhookEvent;
+    use hmac::{Hmac, Mac};
+    use http_body_util::{BodyExt, Full};
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper::{Method, Request, Response, StatusCode};
+    use hyper_util::rt::TokioIo;
+    use serde_json::Value;
+    use std::sync::atomic::AtomicUsize;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    /// The test app's key.
+    const KEY: &str = "app-key";
+    /// The test app's secret, which must never show in an error.
+    const SECRET: &str = "app-secret";
+
+    /// How long a test waits for something that should happen well before.
+    const DEADLINE: Duration = Duration::from_secs(20);
+
+    /// How the receiver answers one request.
+    #[derive(Clone, Copy)]
+    enum Answer {
+        /// At once, with this status.
+        Status(u16),
+        /// With this status once [`Receiver::release`] is cancelled; never if it is not.
+        Held(u16),
+    }
+
+    /// A request as the receiver got it: method, path and query, headers, raw body.
+    struct Received {
+        method: Method,
+        path: String,
+        headers: HeaderMap,
+        body: Bytes,
+    }
+
+    impl Received {
+        /// The body as JSON.
+        fn json(&self) -> Value {
+            serde_json::from_slice(&self.body).expect("the body is JSON")
+        }
+
+        /// The `channel` of each event in the body, in order.
+        fn channels(&self) -> Vec<String> {
+            self.json()["events"]
+                .as_array()
+                .expect("events is an array")
+                .iter()
+                .map(|event| event["channel"].as_str().expect("a channel").to_string())
+                .collect()
+        }
+    }
+
+    /// A webhook endpoint on 127.0.0.1 that records every request and answers as told.
+    struct Receiver {
+        /// Where the receiver listens.
+        url: String,
+        /// Every request, in the order they arrived.
+        requests: Arc<Mutex<Vec<Received>>>,
+        /// How many connections were accepted.
+        connections: Arc<AtomicUsize>,
+        /// Lets [`Answer::Held`] requests answer.
+        release: CancellationToken,
+    }
+
+    impl Receiver {
+        /// Starts a receiver at `path` that answers the nth request (from 0) with `answer(n)`.
+        async fn start(path: &str, answer: fn(usize) -> Answer) -> Receiver {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}{path}", listener.local_addr().unwrap());
+            let requests = Arc::new(Mutex::new(Vec::new()));
+            let connections = Arc::new(AtomicUsize::new(0));
+            let release = CancellationToken::new();
+            let receiver = Receiver {
+                url,
+                requests: requests.clone(),
+                connections: connections.clone(),
+                release: release.clone(),
+            };
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    connections.fetch_add(1, Ordering::SeqCst);
+                    let requests = requests.clone();
+                    let release = release.clone();
+                    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let requests = requests.clone();
+                        let release = release.clone();
+                        async move {
+                            let (parts, body) = request.into_parts();
+                            let body = body.collect().await?.to_bytes();
+                            let n = {
+                                let mut requests = requests.lock();
+                                requests.push(Received {
+                                    method: parts.method,
+                                    path: parts.uri.to_string(),
+                                    headers: parts.headers,
+                                    body,
+                                });
+                                requests.len() - 1
+                            };
+                            let status = match answer(n) {
+                                Answer::Status(status) => status,
+                                Answer::Held(status) => {
+                                    release.cancelled().await;
+                                    status
+                                }
+                            };
+                            let mut response = Response::new(Full::new(Bytes::new()));
+                            *response.status_mut() = StatusCode::from_u16(status).unwrap();
+                            Ok::<_, hyper::Error>(response)
+                        }
+                    });
+                    tokio::spawn(
+                        http1::Builder::new().serve_connection(TokioIo::new(stream), service),
+                    );
+                }
+            });
+            receiver
+        }
+
+        /// How many requests arrived.
+        fn count(&self) -> usize {
+            self.requests.lock().len()
+        }
+
+        /// The channels of each request's events, request by request.
+        fn batches(&self) -> Vec<Vec<String>> {
+            self.requests
+                .lock()
+                .iter()
+                .map(Received::channels)
+                .collect()
+        }
+    }
+
+    /// Waits until `done` holds, failing the test after [`DEADLINE`].
+    async fn wait_until(what: &str, done: impl Fn() -> bool) {
+        let deadline = Instant::now() + DEADLINE;
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Settings that send what is queued at once, one event per request being allowed up
+    /// to 50, with `tweak` applied.
+    fn settings(tweak: impl FnOnce(&mut WebhookSettings)) -> WebhookSettings {
+        let mut settings = WebhookSettings {
+            batch_window: Duration::ZERO,
+            ..WebhookSettings::default()
+        };
+        tweak(&mut settings);
+        settings
+    }
+
+    /// A sender to `url` and what the test watches it through.
+    struct Harness {
+        /// The sender under test.
+        sender: Sender,
+        counters: Arc<WebhookCounters>,
+        events: Arc<EventQueue>,
+        shutdown: CancellationToken,
+    }
+
+    impl Harness {
+        /// Spawns a sender for app `app-1` to `url`.
+        fn start(url: &str, headers: Vec<(String, String)>, settings: &WebhookSettings) -> Self {
+            let counters = Arc::new(WebhookCounters::default());
+            let events = Arc::new(EventQueue::new(100).unwrap());
+            let shutdown = CancellationToken::new();
+            let endpoint = Endpoint {
+                app_id: "app-1".into(),
+                key: KEY.into(),
+                secret: SECRET.into(),
+                url: url.into(),
+                headers,
+            };
+            let sender = Sender::spawn(
+                endpoint,
+                settings,
+                counters.clone(),
+                events.clone(),
+                shutdown.clone(),
+                &TaskTracker::new(),
+            );
+            Harness {
+                sender,
+                counters,
+                events,
+                shutdown,
+            }
+        }
+
+        /// Pushes a `channel_occupied` event for each channel.
+        fn push(&self, channels: &[&str]) {
+            for channel in channels {
+                let event = WebhookEvent::ChannelOccupied {
+                    channel: channel.to_string(),
+                };
+                self.sender.push(serde_json::to_string(&event).unwrap());
+            }
+        }
+
+        /// The app's counters now.
+        fn stats(&self) -> WebhookStats {
+            self.counters.snapshot()
+        }
+
+        /// The errors of the `WebhookFailing` events queued for the host so far.
+        fn failing(&self) -> Vec<String> {
+            self.events
+                .drain()
+                .into_iter()
+                .filter_map(|event| match event {
+                    EngineEvent::WebhookFailing { app_id, url, error } => {
+                        assert_eq!(app_id, "app-1");
+                        assert!(!url.is_empty());
+                        assert!(!error.contains(SECRET), "the secret leaked: {error}");
+                        Some(error)
+                    }
+                    _ => None,
+                })
+                .collect()
+        }
+
+        /// Whether the delivery task has ended (it holds the only other queue handle).
+        fn ended(&self) -> bool {
+            Arc::strong_count(&self.sender.queue) == 1
+        }
+    }
+
+    /// Counters with these values.
+    fn stats(sent: u64, failed: u64, retried: u64, dropped: u64) -> WebhookStats {
+        WebhookStats {
+            sent,
+            failed,
+            retried,
+            dropped,
+        }
+    }
+
+    /// Channel names as the receiver reports them.
+    fn names(channels: &[&str]) -> Vec<String> {
+        channels.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn the_request_is_signed_and_shaped_as_pusher_sends_it() {
+        let receiver = Receiver::start("/hooks/pusher?token=1", |_| Answer::Status(200)).await;
+        let headers = vec![("X-Token".to_string(), "abc".to_string())];
+        let harness = Harness::start(&receiver.url, headers, &settings(|_| {}));
+        harness.push(&["news", "sport"]);
+        wait_until("the request arrives", || harness.stats().sent == 2).await;
+
+        let requests = receiver.requests.lock();
+        assert_eq!(requests.len(), 1);
+        let request = &requests[0];
+        assert_eq!(request.method, Method::POST);
+        assert_eq!(request.path, "/hooks/pusher?token=1");
+        let header = |name: &str| request.headers.get(name).map(|v| v.to_str().unwrap());
+        assert_eq!(header("content-type"), Some("application/json"));
+        assert_eq!(header("x-pusher-key"), Some(KEY));
+        assert_eq!(header("x-token"), Some("abc"));
+        let host = receiver.url.trim_start_matches("http://");
+        assert_eq!(Some(&host[..host.find('/').unwrap()]), header("host"));
+
+        let signature = hex::decode(header("x-pusher-signature").unwrap()).unwrap();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(&request.body);
+        assert!(
+            mac.verify_slice(&signature).is_ok(),
+            "the signature is wrong"
+        );
+
+        let json = request.json();
+        let time_ms = json["time_ms"].as_u64().expect("time_ms is an integer");
+        let now = unix_millis() as u64;
+        assert!(
+            time_ms.abs_diff(now) < 60_000,
+            "time_ms {time_ms} is not now ({now})"
+        );
+        assert_eq!(
+            std::str::from_utf8(&request.body).unwrap(),
+            format!(
+                "{{\"time_ms\":{time_ms},\"events\":[{},{}]}}",
+                r#"{"name":"channel_occupied","channel":"news"}"#,
+                r#"{"name":"channel_occupied","channel":"sport"}"#
+            )
+        );
+        assert_eq!(harness.stats(), stats(2, 0, 0, 0));
+        assert!(harness.failing().is_empty());
+    }
+
+    #[tokio::test]
+    async fn header_names_go_out_in_the_case_the_php_sdk_looks_up() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let harness = Harness::start(&url, vec![], &settings(|_| {}));
+        harness.push(&["news"]);
+        let (mut stream, _) = tokio::time::timeout(DEADLINE, listener.accept())
+            .await
+            .expect("the sender connects")
+            .unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8];
+            let read = tokio::time::timeout(DEADLINE, stream.read(&mut byte)).await;
+            assert_eq!(read.expect("the request head arrives").unwrap(), 1);
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        for name in ["Content-Type: ", "X-Pusher-Key: ", "X-Pusher-Signature: "] {
+            assert!(
+                head.contains(&format!("\r\n{name}")),
+                "no {name:?} in {head}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn queued_events_go_in_batches_of_batch_size_over_one_connection() {
+        let receiver = Receiver::start("/", |_| Answer::Status(200)).await;
+        let harness = Harness::start(&receiver.url, vec![], &settings(|s| s.batch_size = 3));
+        harness.push(&["a", "b", "c", "d", "e", "f", "g"]);
+        wait_until("every event is sent", || harness.stats().sent == 7).await;
+        assert_eq!(
+            receiver.batches(),
+            vec![
+                names(&["a", "b", "c"]),
+                names(&["d", "e", "f"]),
+                names(&["g"])
+            ]
+        );
+        assert_eq!(receiver.connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn the_batch_window_waits_for_more_events_until_the_batch_is_full() {
+        let receiver = Receiver::start("/", |_| Answer::Status(200)).await;
+        let settings = settings(|s| {
+            s.batch_size = 2;
+            s.batch_window = Duration::from_secs(600);
+        });
+        let harness = Harness::start(&receiver.url, vec![], &settings);
+        harness.push(&["a"]);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(receiver.count(), 0, "the first event did not wait");
+        harness.push(&["b", "c", "d"]);
+        wait_until("both full batches are sent", || harness.stats().sent == 4).await;
+        assert_eq!(
+            receiver.batches(),
+            vec![names(&["a", "b"]), names(&["c", "d"])]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_batch_is_retried_before_anything_behind_it() {
+        let receiver = Receiver::start("/", |n| match n {
+            0 | 1 => Answer::Status(500),
+            _ => Answer::Status(200),
+        })
+        .await;
+        let harness = Harness::start(&receiver.url, vec![], &settings(|s| s.batch_size = 2));
+        harness.push(&["a", "b", "c", "d", "e"]);
+        wait_until("every event is sent", || harness.stats().sent == 5).await;
+        let ab = names(&["a", "b"]);
+        assert_eq!(
+            receiver.batches(),
+            vec![
+                ab.clone(),
+                ab.clone(),
+                ab,
+                names(&["c", "d"]),
+                names(&["e"])
+            ]
+        );
+        assert_eq!(harness.stats(), stats(5, 2, 2, 0));
+        assert_eq!(harness.failing(), vec!["HTTP 500"]);
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_fails_again_after_recovering_is_reported_again() {
+        let receiver = Receiver::start("/", |n| match n {
+            0 | 2 => Answer::Status(503),
+            _ => Answer::Status(200),
+        })
+        .await;
+        let harness = Harness::start(&receiver.url, vec![], &settings(|s| s.batch_size = 1));
+        harness.push(&["a", "b"]);
+        wait_until("both events are sent", || harness.stats().sent == 2).await;
+        assert_eq!(
+            receiver.batches(),
+            vec![names(&["a"]), names(&["a"]), names(&["b"]), names(&["b"])]
+        );
+        assert_eq!(harness.stats(), stats(2, 2, 2, 0));
+        assert_eq!(harness.failing(), vec!["HTTP 503", "HTTP 503"]);
+    }
+
+    #[tokio::test]
+    async fn a_request_without_an_answer_times_out_and_its_events_are_dropped() {
+        let receiver = Receiver::start("/", |_| Answer::Held(200)).await;
+        let settings = settings(|s| {
+            s.batch_size = 2;
+            s.timeout = Duration::from_secs(1);
+            s.retry_for = Duration::from_secs(1);
+        });
+        let harness = Harness::start(&receiver.url, vec![], &settings);
+        harness.push(&["a", "b", "c"]);
+        wait_until("every event is dropped", || harness.stats().dropped == 3).await;
+        assert_eq!(harness.stats(), stats(0, 2, 0, 3));
+        assert_eq!(receiver.batches(), vec![names(&["a", "b"]), names(&["c"])]);
+        assert_eq!(harness.failing(), vec!["timed out after 1 s"]);
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_failure() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+        let harness = Harness::start(&url, vec![], &settings(|s| s.retry_for = Duration::ZERO));
+        harness.push(&["a"]);
+        wait_until("the event is dropped", || harness.stats().dropped == 1).await;
+        assert_eq!(harness.stats(), stats(0, 1, 0, 1));
+        let errors = harness.failing();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].contains("refused"), "{}", errors[0]);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_its_oldest_events() {
+        let receiver = Receiver::start("/", |n| match n {
+            0 => Answer::Held(200),
+            _ => Answer::Status(200),
+        })
+        .await;
+        let settings = settings(|s| {
+            s.batch_size = 1;
+            s.queue_size = 3;
+        });
+        let harness = Harness::start(&receiver.url, vec![], &settings);
+        harness.push(&["a"]);
+        wait_until("the first request arrives", || receiver.count() == 1).await;
+        harness.push(&["b", "c", "d", "e", "f"]);
+        assert_eq!(harness.stats().dropped, 2);
+        receiver.release.cancel();
+        wait_until("the rest is sent", || harness.stats().sent == 4).await;
+        assert_eq!(
+            receiver.batches(),
+            vec![names(&["a"]), names(&["d"]), names(&["e"]), names(&["f"])]
+        );
+        assert_eq!(harness.stats(), stats(4, 0, 0, 2));
+    }
+
+    #[tokio::test]
+    async fn shutdown_sends_what_is_queued_and_ends() {
+        let receiver = Receiver::start("/", |_| Answer::Status(200)).await;
+        let settings = settings(|s| s.batch_window = Duration::from_secs(600));
+        let harness = Harness::start(&receiver.url, vec![], &settings);
+        harness.push(&["a", "b", "c"]);
+        harness.shutdown.cancel();
+        wait_until("the delivery ends", || harness.ended()).await;
+        assert_eq!(receiver.batches(), vec![names(&["a", "b", "c"])]);
+        harness.push(&["late"]);
+        assert_eq!(harness.stats(), stats(3, 0, 0, 1));
+    }
+
+    #[tokio::test]
+    async fn shutdown_gives_a_failing_batch_one_more_attempt_and_drops_the_rest() {
+        let receiver = Receiver::start("/", |n| match n {
+            0 => Answer::Held(500),
+            _ => Answer::Status(500),
+        })
+        .await;
+        let harness = Harness::start(&receiver.url, vec![], &settings(|s| s.batch_size = 2));
+        harness.push(&["a", "b", "c"]);
+        wait_until("the first request arrives", || receiver.count() == 1).await;
+        harness.shutdown.cancel();
+        receiver.release.cancel();
+        wait_until("the delivery ends", || harness.ended()).await;
+        assert_eq!(
+            receiver.batches(),
+            vec![names(&["a", "b"]), names(&["a", "b"])]
+        );
+        assert_eq!(harness.stats(), stats(0, 2, 1, 3));
+        assert_eq!(harness.failing(), vec!["HTTP 500"]);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_sender_ends_its_delivery_after_sending_what_is_queued() {
+        let receiver = Receiver::start("/", |_| Answer::Status(200)).await;
+        let settings = settings(|s| s.batch_window = Duration::from_secs(600));
+        let harness = Harness::start(&receiver.url, vec![], &settings);
+        harness.push(&["a"]);
+        let queue = Arc::downgrade(&harness.sender.queue);
+        let counters = harness.counters.clone();
+        drop(harness);
+        wait_until("the delivery ends", || queue.upgrade().is_none()).await;
+        assert_eq!(receiver.batches(), vec![names(&["a"])]);
+        assert_eq!(counters.snapshot(), stats(1, 0, 0, 0));
+    }
+
+    #[tokio::test]
+    async fn an_https_endpoint_that_speaks_no_tls_is_a_failure() {
+        let receiver = Receiver::start("/", |_| Answer::Status(200)).await;
+        let url = receiver.url.replace("http://", "https://");
+        let harness = Harness::start(&url, vec![], &settings(|s| s.retry_for = Duration::ZERO));
+        harness.push(&["a"]);
+        wait_until("the event is dropped", || harness.stats().dropped == 1).await;
+        assert_eq!(harness.stats(), stats(0, 1, 0, 1));
+        let errors = harness.failing();
+        assert!(
+            errors[0].starts_with("TLS handshake with 127.0.0.1:"),
+            "{}",
+            errors[0]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unusable_header_fails_every_request_without_sending() {
+        let receiver = Receiver::start("/", |_| Answer::Status(200)).await;
+        let headers = vec![("Bad Name".to_string(), "x".to_string())];
+        let settings = settings(|s| s.retry_for = Duration::ZERO);
+        let harness = Harness::start(&receiver.url, headers, &settings);
+        harness.push(&["a", "b"]);
+        wait_until("the events are dropped", || harness.stats().dropped == 2).await;
+        assert_eq!(receiver.count(), 0);
+        assert_eq!(
+            harness.failing(),
+            vec!["\"Bad Name\" is not a valid header name"]
+        );
+    }
 }

@@ -48,6 +48,17 @@ final class StartCommand extends Command
         'unsubscribed' => Events\Unsubscribed::class,
     ];
 
+    /** Webhook event names and the Laravel events they become. */
+    private const WEBHOOK_EVENTS = [
+        'channel_occupied' => Events\ChannelOccupied::class,
+        'channel_vacated' => Events\ChannelVacated::class,
+        'member_added' => Events\MemberAdded::class,
+        'member_removed' => Events\MemberRemoved::class,
+        'client_event' => Events\ClientEvent::class,
+        'cache_miss' => Events\CacheMiss::class,
+        'subscription_count' => Events\SubscriptionCount::class,
+    ];
+
     private bool $stopping = false;
 
     public function handle(): int
@@ -130,6 +141,29 @@ final class StartCommand extends Command
             $server['scaling'] = $this->scalingConfig((array) $server['scaling']);
         }
         $config['servers'][$name] = $server;
+
+        return $this->webhooksFromEnv($config, $name);
+    }
+
+    /**
+     * `REVERB_WEBHOOK_EVENTS` and `REVERB_WEBHOOK_URL` for a config/reverb.php published without
+     * the webhook keys (laravel/reverb's, say): each fills its key only where the key is absent,
+     * the URL on the app whose key is `REVERB_APP_KEY`, else on the first app.
+     */
+    private function webhooksFromEnv(array $config, string $name): array
+    {
+        $events = env('REVERB_WEBHOOK_EVENTS');
+        $webhooks = $config['servers'][$name]['webhooks'] ?? [];
+        if ($events !== null && is_array($webhooks) && !array_key_exists('dispatch_events', $webhooks)) {
+            $config['servers'][$name]['webhooks']['dispatch_events'] = $events;
+        }
+        $url = env('REVERB_WEBHOOK_URL');
+        $apps = (array) ($config['apps']['apps'] ?? []);
+        $named = array_filter($apps, fn ($app) => ($app['key'] ?? null) === env('REVERB_APP_KEY'));
+        $index = array_key_first($named) ?? array_key_first($apps);
+        if ($url && is_array($apps[$index] ?? null) && !array_key_exists('webhooks', $apps[$index])) {
+            $config['apps']['apps'][$index]['webhooks'] = [['url' => $url]];
+        }
 
         return $config;
     }
@@ -272,11 +306,21 @@ final class StartCommand extends Command
                 $this->status("Connected to Redis: sharing work with the other nodes as node {$event['node']}.");
             } elseif ($event['type'] === 'scaling_disconnected') {
                 $this->warn("Lost Redis ({$event['error']}): serving this node's connections only, retrying.");
+            } elseif ($event['type'] === 'webhook_failing') {
+                $this->warn(sprintf(
+                    'Webhook %s of app %s is failing (%s): retrying.',
+                    $event['url'],
+                    $event['app_id'],
+                    $event['error']
+                ));
             } elseif ($this->option('debug')) {
                 $this->debugLine($event);
             }
-            $class = self::EVENTS[$event['type']] ?? null;
-            if ($dispatch && $class !== null) {
+            // The engine reports webhook events only when webhooks.dispatch_events is on.
+            $class = $event['type'] === 'webhook'
+                ? (self::WEBHOOK_EVENTS[$event['name']] ?? null)
+                : ($dispatch ? (self::EVENTS[$event['type']] ?? null) : null);
+            if ($class !== null) {
                 event($class::fromEngine($event));
             }
         }
@@ -284,6 +328,14 @@ final class StartCommand extends Command
 
     private function debugLine(array $event): void
     {
+        if ($event['type'] === 'webhook') {
+            $fields = json_encode(
+                array_diff_key($event, array_flip(['type', 'app_id', 'name'])),
+                JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE
+            );
+            $this->line(sprintf('Webhook %s %s', $event['name'], self::shorten((string) $fields)));
+            return;
+        }
         $direction = match ($event['type']) {
             'message_received' => 'Message Received',
             'message_sent' => 'Message Sent',
@@ -293,11 +345,14 @@ final class StartCommand extends Command
             $this->line(sprintf('%s %s %s', $event['type'], $event['socket_id'] ?? '', $event['channel'] ?? ''));
             return;
         }
-        $message = (string) $event['message'];
-        if (strlen($message) > 200) {
-            $message = substr($message, 0, 200) . '…';
-        }
+        $message = self::shorten((string) $event['message']);
         $this->line(sprintf('%s [%s] %s', $direction, $event['socket_id'], $message));
+    }
+
+    /** The first 200 bytes of a message, so that a debug line stays short. */
+    private static function shorten(string $message): string
+    {
+        return strlen($message) > 200 ? substr($message, 0, 200) . '…' : $message;
     }
 
     /** Laravel 9+'s styled output where it exists, plain lines on Laravel 8. */
