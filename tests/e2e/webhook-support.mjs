@@ -11,7 +11,7 @@ import { KEY, SECRET, waitUntil } from './channels-support.mjs';
  * - `url`: where the fixture's `WEBHOOK_URL` must point;
  * - `events()`: every event of every request it accepted, in arrival order;
  * - `requests()`: the accepted request bodies (`{time_ms, events}`), in arrival order;
- * - `refused()`, `held()`: how many requests it answered 500 or left hanging, as told;
+ * - `refused()`, `held()`: the bodies of the requests it answered 500 or left hanging, as told;
  * - `invalid()`: the lines about requests that failed `validate_webhook`;
  * - `waitFor(predicate, ms)`: resolves with the first truthy `predicate(events())`;
  * - `control(settings)`: changes what it does next (see the receiver's docstring).
@@ -23,7 +23,7 @@ export async function startReceiver({ key = KEY, secret = SECRET } = {}) {
   let pending = '';
   const requests = [];
   const invalid = [];
-  const counts = { refused: 0, held: 0 };
+  const unanswered = { refused: [], held: [] };
   child.stderr.on('data', (chunk) => { output += chunk; });
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the webhook receiver did not start:\n${output}`)), 10_000);
@@ -43,8 +43,9 @@ export async function startReceiver({ key = KEY, secret = SECRET } = {}) {
           requests.push(JSON.parse(line.slice('webhook '.length)));
         } else if (line.startsWith('invalid ')) {
           invalid.push(line);
-        } else if (line === 'refused' || line === 'held') {
-          counts[line]++;
+        } else {
+          const [, outcome, body] = line.match(/^(refused|held) (.*)$/) ?? [];
+          if (outcome) unanswered[outcome].push(JSON.parse(body));
         }
       }
     });
@@ -55,8 +56,8 @@ export async function startReceiver({ key = KEY, secret = SECRET } = {}) {
     url: `http://127.0.0.1:${port}/webhook`,
     events,
     requests: () => [...requests],
-    refused: () => counts.refused,
-    held: () => counts.held,
+    refused: () => [...unanswered.refused],
+    held: () => [...unanswered.held],
     invalid: () => [...invalid],
     async waitFor(predicate, ms = 5_000, what = 'the webhook events') {
       let value;
