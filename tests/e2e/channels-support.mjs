@@ -1,20 +1,23 @@
 // Helpers for the channel tests: a PHP fixture driven through STDIN, locally signed auth for
-// pusher-js and laravel-echo, and bounded waits.
+// pusher-js and laravel-echo, pusher-js members in processes of their own, and bounded waits.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createHmac, randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { root, connect } from './support.mjs';
 
 const extension = process.env.REVERB_RS_EXTENSION ?? path.join(root, 'target/release/libreverb_rs.so');
 
+export const APP_ID = 'test';
 export const KEY = 'test-key';
 export const SECRET = 'test-secret';
 
 /**
  * Starts the channels fixture with STDIN piped. The returned handle sends commands
- * (`publish`, `terminate`, `users`) and waits for the engine events the fixture prints.
- * `env` reaches the fixture (`SCALING_REDIS_PORT` makes it a node of a Redis cluster).
+ * (`publish`, `terminate`, `users`, `stats`) and waits for the engine events the fixture
+ * prints. `env` reaches the fixture (`SCALING_REDIS_PORT` makes it a node of a Redis cluster,
+ * `WEBHOOK_URL` gives it a webhook; the fixture's header lists the rest).
  */
 export async function startChannelsServer(script = 'tests/e2e/fixtures/channels-server.php', { env = {} } = {}) {
   const child = spawn('php', ['-d', `extension=${extension}`, path.join(root, script)], {
@@ -77,6 +80,7 @@ export async function startChannelsServer(script = 'tests/e2e/fixtures/channels-
 
   const server = {
     port,
+    pid: child.pid,
     events,
     output: () => output,
     /** Sends one command and resolves with the fixture's result (rejects on its error). */
@@ -93,6 +97,10 @@ export async function startChannelsServer(script = 'tests/e2e/fixtures/channels-
     },
     terminate(userId) {
       return server.command({ terminate: userId });
+    },
+    /** The app's counters, as `ReverbRs\Server::stats()` returns them. */
+    async stats() {
+      return (await server.command({ stats: true }))[APP_ID];
     },
     /** Resolves with the first engine event (seen so far or later) that matches. */
     waitForEvent(match, ms = 5_000) {
@@ -111,6 +119,29 @@ export async function startChannelsServer(script = 'tests/e2e/fixtures/channels-
 
 function matches(event, match) {
   return Object.entries(match).every(([key, value]) => event[key] === value);
+}
+
+/**
+ * A pusher-js client in a process of its own, joined to `channel` as `user`; it prints
+ * `terminated` when the server terminates it. Killing it, or its termination, leaves no
+ * pusher-js close timer pending in this process.
+ */
+export async function memberProcess(node, channel, user) {
+  const script = `
+    import { connectSigned } from ${JSON.stringify(import.meta.url)};
+    const pusher = connectSigned(${node.port}, { user: ${JSON.stringify(user)} });
+    pusher.subscribe(${JSON.stringify(channel)}).bind('pusher:subscription_succeeded', () => console.log('joined'));
+    pusher.connection.bind('error', (e) => { if (e.data?.code === 4009) console.log('terminated'); });
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: path.dirname(fileURLToPath(import.meta.url)),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.printed = (line) => waitUntil(() => output.includes(line), 5_000, `the member process printing ${line}`);
+  await child.printed('joined');
+  return child;
 }
 
 /** `key:hex(HMAC-SHA256(secret, message))`, the way a Laravel backend signs. */

@@ -4,12 +4,9 @@
 // Redis keeps serving its own sockets until Redis is back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
-  KEY, SECRET, startChannelsServer, connectSigned, nextEmit, waitUntil,
+  KEY, SECRET, startChannelsServer, connectSigned, nextEmit, waitUntil, memberProcess,
 } from './channels-support.mjs';
 import { startRedis } from './redis-support.mjs';
 
@@ -37,30 +34,6 @@ function client(node, options = {}) {
 async function finish(...stopping) {
   clients.splice(0).forEach((pusher) => pusher.disconnect());
   await Promise.all(stopping.map((node) => node.stop()));
-}
-
-/**
- * A pusher-js client in a process of its own, joined to `channel` as `user`; it prints
- * `terminated` when the server terminates it. Killing it, or its termination, leaves no
- * pusher-js close timer pending in this process.
- */
-async function memberProcess(node, channel, user) {
-  const support = new URL('./channels-support.mjs', import.meta.url).href;
-  const script = `
-    import { connectSigned } from ${JSON.stringify(support)};
-    const pusher = connectSigned(${node.port}, { user: ${JSON.stringify(user)} });
-    pusher.subscribe(${JSON.stringify(channel)}).bind('pusher:subscription_succeeded', () => console.log('joined'));
-    pusher.connection.bind('error', (e) => { if (e.data?.code === 4009) console.log('terminated'); });
-  `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: path.dirname(fileURLToPath(import.meta.url)),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => { output += chunk; });
-  child.printed = (line) => waitUntil(() => output.includes(line), 5_000, `the member process printing ${line}`);
-  await child.printed('joined');
-  return child;
 }
 
 /** A signed GET of the Pusher HTTP API. */
