@@ -4,12 +4,13 @@ use crate::channels::census::{Census, Filter};
 use crate::channels::presence::{self, MemberData};
 use crate::channels::{name, ChannelRegistry, Departure, Subscribed, Unsubscribed};
 use crate::config::{AppConfig, WebhookKind};
-use crate::peers::{Joined, Left, Peers, ScalingStatus, Tally};
+use crate::peers::{Joined, Left, Peers, ScalingStatus};
 use crate::protocol::{frames, PusherError};
 use crate::socket::{Connection, Frame};
 use crate::users::Users;
 use crate::webhooks::counting::SubscriptionCounts;
 use crate::webhooks::occupancy::{Occupancy, Subject};
+use crate::webhooks::reporter::{self, Reporter};
 use crate::webhooks::{WebhookEvent, WebhookStats, Webhooks};
 use serde::Serialize;
 use serde_json::Value;
@@ -31,10 +32,10 @@ pub struct App {
     /// The app's signed-in users.
     pub users: Users,
     peers: Arc<dyn Peers>,
-    webhooks: Webhooks,
-    occupancy: Occupancy,
+    webhooks: Arc<Webhooks>,
+    occupancy: Arc<Occupancy>,
+    reporter: Reporter,
     counts: SubscriptionCounts,
-    webhook_delay: Duration,
     connections: AtomicUsize,
     messages_in: AtomicU64,
     messages_out: AtomicU64,
@@ -115,21 +116,31 @@ impl Drop for ConnectionSlot {
 
 impl App {
     /// The state of the app configured by `config`, sharing its work with `peers` and
-    /// telling `webhooks` about departures once they have lasted `webhook_delay`.
+    /// telling `webhooks` about departures once they have lasted `webhook_delay`; starts the
+    /// app's reporting task, so it must be called inside the server's runtime.
     pub fn new(
         config: AppConfig,
         peers: Arc<dyn Peers>,
         webhooks: Webhooks,
         webhook_delay: Duration,
     ) -> App {
+        let webhooks = Arc::new(webhooks);
+        let occupancy = Arc::new(Occupancy::default());
+        let reporter = Reporter::start(
+            &config.app_id,
+            occupancy.clone(),
+            peers.clone(),
+            webhooks.clone(),
+            webhook_delay,
+        );
         App {
             channels: ChannelRegistry::new(config.cache_ttl, !peers.shares_presence()),
             users: Users::default(),
             peers,
             webhooks,
-            occupancy: Occupancy::default(),
+            occupancy,
+            reporter,
             counts: SubscriptionCounts::default(),
-            webhook_delay,
             connections: AtomicUsize::new(0),
             messages_in: AtomicU64::new(0),
             messages_out: AtomicU64::new(0),
@@ -292,15 +303,7 @@ impl App {
         if new.is_empty() {
             return;
         }
-        let app = self.clone();
-        tokio::spawn(async move {
-            for subject in new {
-                let tally = app.peers.occupy(&app.config.app_id, &subject.key()).await;
-                if tally != Tally::Unchanged {
-                    app.webhooks.send(arrival(subject));
-                }
-            }
-        });
+        self.reporter.arrived(new);
     }
 
     /// A channel lost its last subscriber on this node (`removed`) or, on a presence
@@ -318,19 +321,7 @@ impl App {
             .into_iter()
             .map(|subject| (subject.clone(), self.occupancy.depart(subject)))
             .collect();
-        let app = self.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(app.webhook_delay).await;
-            for (subject, hold) in holds {
-                if !app.occupancy.expire(&subject, hold) {
-                    continue;
-                }
-                let tally = app.peers.vacate(&app.config.app_id, &subject.key()).await;
-                if tally != Tally::Unchanged {
-                    app.webhooks.send(departure_of(subject));
-                }
-            }
-        });
+        self.reporter.departed(holds);
     }
 
     /// The subjects among a channel (when `channel_changed`) and a member that someone
@@ -355,7 +346,8 @@ impl App {
 
     /// A tracked subject left the cluster with a node that died or stopped.
     pub fn vacated(&self, subject: &str) {
-        self.webhooks.send(departure_of(Subject::from_key(subject)));
+        self.webhooks
+            .send(reporter::departure(Subject::from_key(subject)));
     }
 
     /// Every subject webhooks track on this node, held ones included.
@@ -551,21 +543,5 @@ impl App {
             webhooks: self.webhooks.stats(),
             scaling: self.peers.status(),
         }
-    }
-}
-
-/// What webhooks say when a subject arrives.
-fn arrival(subject: Subject) -> WebhookEvent {
-    match subject {
-        Subject::Channel(channel) => WebhookEvent::ChannelOccupied { channel },
-        Subject::Member { channel, user_id } => WebhookEvent::MemberAdded { channel, user_id },
-    }
-}
-
-/// What webhooks say when a subject is gone.
-fn departure_of(subject: Subject) -> WebhookEvent {
-    match subject {
-        Subject::Channel(channel) => WebhookEvent::ChannelVacated { channel },
-        Subject::Member { channel, user_id } => WebhookEvent::MemberRemoved { channel, user_id },
     }
 }

@@ -301,3 +301,38 @@ fn webhook_configuration_errors_name_the_key() {
         assert!(message.starts_with(expected), "{webhooks}: got {message}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn members_leaving_together_are_all_removed_before_their_channel_is_vacated() {
+    let server = server(json!({}));
+    let channels: Vec<String> = (0..8).map(|n| format!("presence-together-{n}")).collect();
+    let mut members = Vec::new();
+    for channel in &channels {
+        for user in ["u1", "u2", "u3"] {
+            let (mut client, socket_id) = Client::connect(server.local_addr(), KEY).await;
+            join_presence_as(&mut client, &socket_id, channel, json!(user)).await;
+            members.push(client);
+        }
+    }
+    futures_util::future::join_all(members.into_iter().map(Client::close)).await;
+
+    let events = webhooks_settled(&server, channels.len() * 8).await;
+    for channel in &channels {
+        let departures: Vec<&WebhookEvent> = events
+            .iter()
+            .filter(|e| e.channel() == channel)
+            .filter(|e| {
+                matches!(
+                    e,
+                    WebhookEvent::MemberRemoved { .. } | WebhookEvent::ChannelVacated { .. }
+                )
+            })
+            .collect();
+        assert_eq!(departures.len(), 4, "{channel}: {departures:?}");
+        assert_eq!(
+            departures[3],
+            &vacated(channel),
+            "{channel}: {departures:?}"
+        );
+    }
+}

@@ -7,12 +7,14 @@
 //! - [`connection`]: the kept-alive HTTP/1.1 connection a sender posts over.
 //! - [`occupancy`]: which channels and members this node has, with the delay that absorbs a
 //!   departure followed by a quick return.
+//! - [`reporter`]: arrivals and departures counted with the peers and reported in order.
 //! - [`counting`]: `subscription_count`, throttled per channel.
 
 mod connection;
 pub(crate) mod counting;
 pub(crate) mod event;
 pub(crate) mod occupancy;
+pub(crate) mod reporter;
 pub(crate) mod sender;
 
 pub use event::WebhookEvent;
