@@ -3,8 +3,9 @@
 //!
 //! A departure is reported only once it has lasted the webhook delay; one task per app
 //! keeps the departures in a queue by the time they fall due (the delay is the same for
-//! all, so that is the order they happened in) and handles each arrival as it comes. So a
-//! member that left before its channel emptied is reported before the channel, and a
+//! all, so that is the order they happened in) and handles each arrival as it comes. A
+//! member that left before its channel emptied is reported before the channel, even when
+//! its socket queued its departure a moment after the channel's last socket did; and a
 //! channel that is vacated before it is occupied again is reported in that order too.
 
 use super::occupancy::{Occupancy, Subject};
@@ -86,8 +87,19 @@ impl Work {
             tokio::select! {
                 biased;
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    let mut arrivals = Vec::new();
+                    while let Ok(job) = jobs.try_recv() {
+                        match job {
+                            Job::Arrive(subjects) => arrivals.push(subjects),
+                            Job::Depart { due, holds } => waiting.push_back((due, holds)),
+                        }
+                    }
                     if let Some((_, holds)) = waiting.pop_front() {
+                        let holds = members_first(holds, &mut waiting);
                         self.depart(holds).await;
+                    }
+                    for subjects in arrivals {
+                        self.arrive(subjects).await;
                     }
                 }
                 job = jobs.recv() => match job {
@@ -121,6 +133,37 @@ impl Work {
             }
         }
     }
+}
+
+/// The holds of a departure that fell due, preceded by the holds of the members of any
+/// channel it vacates that are still waiting: sockets that leave together race to queue
+/// their departures, and a member whose socket lost the race still left before the channel
+/// emptied, so it is reported before it.
+fn members_first(
+    holds: Vec<(Subject, u64)>,
+    waiting: &mut VecDeque<(Instant, Vec<(Subject, u64)>)>,
+) -> Vec<(Subject, u64)> {
+    let vacated: Vec<String> = holds
+        .iter()
+        .filter_map(|(subject, _)| match subject {
+            Subject::Channel(channel) => Some(channel.clone()),
+            Subject::Member { .. } => None,
+        })
+        .collect();
+    if vacated.is_empty() {
+        return holds;
+    }
+    let mut ordered = Vec::new();
+    for (_, later) in waiting.iter_mut() {
+        let (members, rest): (Vec<_>, Vec<_>) = later.drain(..).partition(|(subject, _)| {
+            matches!(subject, Subject::Member { channel, .. } if vacated.contains(channel))
+        });
+        ordered.extend(members);
+        *later = rest;
+    }
+    waiting.retain(|(_, later)| !later.is_empty());
+    ordered.extend(holds);
+    ordered
 }
 
 /// What webhooks say when a subject arrives.
