@@ -16,8 +16,8 @@
 //!    and the census (counts of channels and sockets, one node's or a cluster's);
 //!    [`users`]: signed-in users and watchlists; [`peers`]: what an app tells the other
 //!    nodes of a cluster and what they hand back, as traits; [`webhooks`]: what an app's
-//!    endpoints hear, and their delivery; [`app`]: one app's state and counters; [`apps`]:
-//!    the set.
+//!    endpoints hear, and their delivery; [`traffic`]: what an app counts of its sockets and
+//!    messages; [`app`]: one app's state and counters; [`apps`]: the set.
 //! 3. **The seams to the outside.** [`scaling`]: the peers over Redis pub/sub; [`tls`]:
 //!    `wss://` and `https://` with rustls; [`client`]: the HTTP API client.
 //! 4. **Serving.** [`state`]: what every task of a running server shares; [`ws`]: one task
@@ -40,6 +40,7 @@ pub(crate) mod server;
 pub(crate) mod socket;
 pub(crate) mod state;
 pub(crate) mod tls;
+pub(crate) mod traffic;
 pub(crate) mod users;
 pub(crate) mod webhooks;
 pub(crate) mod ws;
