@@ -1,16 +1,17 @@
-//! Starting and stopping a server: the listener, the runtime-owner thread and the stop path.
+//! Starting and stopping a server: the listeners, the runtime-owner thread and the stop path.
 //!
-//! The listener is bound on the caller's thread so "address in use" is the caller's error. One
-//! dedicated OS thread owns the tokio runtime; it and the runtime's workers are created with the
-//! host's termination signals blocked, so signals always land on the host (PHP) thread. Stop
-//! is idempotent, bounded by a grace period, and does nothing but forget the runtime in a
-//! forked child, where the runtime's threads do not exist.
+//! The listeners are bound on the caller's thread so "address in use" is the caller's error.
+//! One dedicated OS thread owns the tokio runtime; it and the runtime's workers are created
+//! with the host's termination signals blocked, so signals always land on the host (PHP)
+//! thread. Stop is idempotent, bounded by a grace period, and does nothing but forget the
+//! runtime in a forked child, where the runtime's threads do not exist.
 
 use crate::app::{App, AppStats, ChannelState, ChannelSummary, UsersError};
 use crate::channels::census::Filter;
 use crate::config::Config;
 use crate::events::{EngineEvent, EventQueue, WaitOutcome};
 use crate::http;
+use crate::metrics::Metrics;
 use crate::peers::{NoPeers, Peers};
 use crate::scaling::{self, Cluster};
 use crate::state::ServerState;
@@ -31,6 +32,16 @@ pub enum StartError {
     Bind {
         /// `host:port` as configured.
         address: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The metrics address could not be bound, with the OS reason.
+    #[error("could not listen on {address} for metrics ({key}.host and .port): {source}")]
+    MetricsBind {
+        /// `host:port` as configured.
+        address: String,
+        /// The dotted path of the `metrics` block.
+        key: String,
         /// The OS error.
         source: io::Error,
     },
@@ -75,6 +86,7 @@ const HOST_SIGNALS: [libc::c_int; 8] = [
 pub struct Server {
     state: Arc<ServerState>,
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     owner_pid: u32,
     runtime_thread: Mutex<Option<JoinHandle<()>>>,
     grace: Arc<Mutex<Duration>>,
@@ -85,10 +97,27 @@ impl Server {
     pub fn start(config: Config) -> Result<Server, StartError> {
         let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
         let address = format!("{}:{}", config.host, config.port);
-        let listener = std::net::TcpListener::bind((config.host.as_str(), config.port))
-            .and_then(|listener| listener.set_nonblocking(true).map(|_| listener))
+        let listener = bind(&config.host, config.port)
             .map_err(|source| StartError::Bind { address, source })?;
         let local_addr = listener.local_addr()?;
+        let metrics_listener = match &config.metrics {
+            Some(metrics) => Some(bind(&metrics.host, metrics.port).map_err(|source| {
+                StartError::MetricsBind {
+                    address: format!("{}:{}", metrics.host, metrics.port),
+                    key: metrics.key.clone(),
+                    source,
+                }
+            })?),
+            None => None,
+        };
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(std::net::TcpListener::local_addr)
+            .transpose()?;
+        let listeners = Listeners {
+            public: listener,
+            metrics: metrics_listener,
+        };
         let events = Arc::new(EventQueue::new(config.event_queue_size)?);
         let workers = config.workers;
         let cluster = config
@@ -120,12 +149,13 @@ impl Server {
         let runtime_thread = with_host_signals_blocked(|| {
             std::thread::Builder::new()
                 .name("reverb-rs".into())
-                .spawn(move || run(runtime, listener, thread_state, cluster, thread_grace))
+                .spawn(move || run(runtime, listeners, thread_state, cluster, thread_grace))
         })?;
 
         Ok(Server {
             state,
             local_addr,
+            metrics_addr,
             owner_pid: std::process::id(),
             runtime_thread: Mutex::new(Some(runtime_thread)),
             grace,
@@ -135,6 +165,12 @@ impl Server {
     /// The address the server listens on (with the real port when port 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address metrics are served on, when they are on (with the real port when port 0
+    /// was asked for).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Whether the server still serves.
@@ -281,10 +317,25 @@ impl Drop for Server {
     }
 }
 
+/// Binds `host:port` for the runtime to accept on.
+fn bind(host: &str, port: u16) -> io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind((host, port))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// The listeners a server was started with.
+struct Listeners {
+    /// WebSocket upgrades, the HTTP API and `/up`.
+    public: std::net::TcpListener,
+    /// `/metrics`, when metrics are on.
+    metrics: Option<std::net::TcpListener>,
+}
+
 /// The body of the runtime-owner thread.
 fn run(
     runtime: tokio::runtime::Runtime,
-    listener: std::net::TcpListener,
+    listeners: Listeners,
     state: Arc<ServerState>,
     cluster: Option<Arc<Cluster>>,
     grace: Arc<Mutex<Duration>>,
@@ -301,10 +352,28 @@ fn run(
             };
             state.tasks.spawn(scaling::run(cluster, local));
         }
-        match tokio::net::TcpListener::from_std(listener) {
-            Ok(listener) => http::serve(listener, state.clone()).await,
+        let metrics = listeners
+            .metrics
+            .map(|listener| (listener, Arc::new(Metrics::new(state.clone()))));
+        let counted = metrics.as_ref().map(|(_, metrics)| metrics.clone());
+        if let Some((listener, metrics)) = metrics {
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    let serving = http::serve_metrics(listener, state.clone(), metrics);
+                    state.tasks.spawn(serving);
+                }
+                Err(_) => state.shutdown.cancel(),
+            }
+        }
+        match tokio::net::TcpListener::from_std(listeners.public) {
+            Ok(listener) => {
+                state
+                    .tasks
+                    .spawn(http::serve(listener, state.clone(), counted));
+            }
             Err(_) => state.shutdown.cancel(),
         }
+        state.shutdown.cancelled().await;
         state.tasks.close();
         let grace = *grace.lock();
         let _ = tokio::time::timeout(grace, state.tasks.wait()).await;

@@ -45,7 +45,7 @@ pub(crate) struct Endpoint {
     pub headers: Vec<(String, String)>,
 }
 
-/// Per-app counters, shared by the app's endpoints, read by stats() and later Prometheus
+/// Per-app counters, shared by the app's endpoints, read by stats() and the metrics endpoint
 /// (relaxed atomics).
 #[derive(Default)]
 pub(crate) struct WebhookCounters {
