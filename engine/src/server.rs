@@ -5,6 +5,10 @@
 //! with the host's termination signals blocked, so signals always land on the host (PHP)
 //! thread. Stop is idempotent, bounded by a grace period, and does nothing but forget the
 //! runtime in a forked child, where the runtime's threads do not exist.
+//!
+//! A stop first drains: `/up` answers 503 and new sockets are refused while the open ones
+//! are still served, so that a load balancer sends new clients to other servers before this
+//! one closes its sockets (with 4200, and they reconnect).
 
 use crate::app::{App, AppStats, ChannelState, ChannelSummary, UsersError};
 use crate::channels::census::Filter;
@@ -23,6 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -290,8 +295,12 @@ impl Server {
         self.state.events.dropped()
     }
 
-    /// Stops accepting, closes every socket with 4200 and waits up to `grace` for them.
-    /// Calling it again does nothing. In a forked child it only lets go of the runtime.
+    /// Stops the server within `grace`. From the start `/up` answers 503 and new sockets are
+    /// refused; the open sockets are still served, so that a load balancer has time to send
+    /// new clients elsewhere, until they are all gone or only the last half of `grace` (at
+    /// most its last second) is left. Then every socket is closed with 4200, and the rest of
+    /// `grace` is what they get to close. Calling it again does nothing. In a forked child it
+    /// only lets go of the runtime.
     pub fn stop(&self, grace: Duration) {
         let Some(thread) = self.runtime_thread.lock().take() else {
             return;
@@ -302,7 +311,7 @@ impl Server {
             return;
         }
         *self.grace.lock() = grace;
-        self.state.shutdown.cancel();
+        self.state.draining.cancel();
         let _ = thread.join();
     }
 }
@@ -331,6 +340,9 @@ struct Listeners {
     /// `/metrics`, when metrics are on.
     metrics: Option<std::net::TcpListener>,
 }
+
+/// How often a draining server looks whether any socket is still open.
+const DRAIN_CHECK_INTERVAL: Duration = Duration::from_millis(20);
 
 /// The body of the runtime-owner thread.
 fn run(
@@ -373,12 +385,30 @@ fn run(
             }
             Err(_) => state.shutdown.cancel(),
         }
-        state.shutdown.cancelled().await;
-        state.tasks.close();
+        tokio::select! {
+            _ = state.draining.cancelled() => {}
+            _ = state.shutdown.cancelled() => {}
+        }
         let grace = *grace.lock();
-        let _ = tokio::time::timeout(grace, state.tasks.wait()).await;
+        let deadline = Instant::now() + grace;
+        let closing = (grace / 2).min(crate::ws::transport::CLOSE_HANDSHAKE_TIMEOUT);
+        drain(&state, deadline - closing).await;
+        state.shutdown.cancel();
+        state.tasks.close();
+        let _ = tokio::time::timeout_at(deadline, state.tasks.wait()).await;
     });
     runtime.shutdown_timeout(Duration::from_millis(100));
+}
+
+/// Serves the open sockets of a stopping server until none is left or `until` comes.
+async fn drain(state: &ServerState, until: Instant) {
+    while state.apps.iter().any(|app| app.connections() > 0) {
+        let now = Instant::now();
+        if now >= until {
+            return;
+        }
+        tokio::time::sleep_until(until.min(now + DRAIN_CHECK_INTERVAL)).await;
+    }
 }
 
 /// How often expired cache-channel events are dropped.

@@ -172,6 +172,13 @@ async fn route(
         return ("not_found", response::not_found());
     };
     if let Some(key) = route.strip_prefix("/app/").filter(|key| !key.contains('/')) {
+        if state.draining.is_cancelled() {
+            let refused = response::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service unavailable: the server is stopping; connect to another one.",
+            );
+            return ("websocket", refused);
+        }
         let client = forwarded::client_ip(peer, request.headers(), &state.config.trusted_proxies);
         return ("websocket", websocket::upgrade(request, key, client, state));
     }
@@ -193,11 +200,17 @@ async fn route(
 
 /// `/up`: `{"health":"OK"}` as Reverb answers, plus this node's view of the cluster when
 /// scaling is on. A node without Redis still serves its own sockets, so it stays up (200)
-/// and says `"redis":"disconnected"`.
+/// and says `"redis":"disconnected"`. From the moment a stop begins it answers 503
+/// `{"health":"stopping"}`, so that a load balancer sends new clients elsewhere before this
+/// node closes its sockets.
 fn health(state: &ServerState) -> Reply {
-    let mut body = serde_json::json!({"health": "OK"});
+    let (status, health) = match state.draining.is_cancelled() {
+        false => (StatusCode::OK, "OK"),
+        true => (StatusCode::SERVICE_UNAVAILABLE, "stopping"),
+    };
+    let mut body = serde_json::json!({ "health": health });
     if let Some(status) = state.peers.status() {
         body["scaling"] = serde_json::to_value(status).unwrap_or_default();
     }
-    response::json(StatusCode::OK, &body)
+    response::json(status, &body)
 }
