@@ -60,11 +60,11 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, metrics: Opti
 
 /// Serves the metrics listener until the server stops.
 pub async fn serve_metrics(listener: TcpListener, state: Arc<ServerState>, metrics: Arc<Metrics>) {
-    let shutdown = state.clone();
+    let connection_state = state.clone();
     accept(listener, &state, move |stream, _| {
         let metrics = metrics.clone();
         let handle = move |request| std::future::ready(scrape::answer(&request, &metrics));
-        serve_http(stream, shutdown.clone(), handle)
+        serve_http(stream, connection_state.clone(), handle)
     })
     .await;
 }
@@ -209,8 +209,8 @@ fn health(state: &ServerState) -> Reply {
         true => (StatusCode::SERVICE_UNAVAILABLE, "stopping"),
     };
     let mut body = serde_json::json!({ "health": health });
-    if let Some(status) = state.peers.status() {
-        body["scaling"] = serde_json::to_value(status).unwrap_or_default();
+    if let Some(cluster) = state.peers.status() {
+        body["scaling"] = serde_json::to_value(cluster).unwrap_or_default();
     }
     response::json(status, &body)
 }
