@@ -31,6 +31,7 @@ class Scrape:
         self.families = {family.name: family for family in families}
 
     def type(self, name):
+        """The type of the family `name`."""
         return self.families[name].type
 
     def value(self, family, sample=None, **labels):
@@ -55,12 +56,14 @@ class MetricsTest(unittest.TestCase):
         self.process.stdout.close()
 
     def get(self, accept):
+        """`GET /metrics` with `accept`: the media type and the body."""
         request = urllib.request.Request(f"http://127.0.0.1:{self.metrics_port}/metrics",
                                          headers={"Accept": accept})
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.headers["Content-Type"], response.read().decode()
 
     def scrape(self):
+        """The metrics in the Prometheus text format, parsed."""
         media_type, text = self.get("text/plain;version=0.0.4")
         self.assertEqual(media_type, "text/plain; version=0.0.4; charset=utf-8")
         return Scrape(text_string_to_metric_families(text))
