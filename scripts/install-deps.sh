@@ -3,7 +3,7 @@
 # headers, pecl (php-pear) for the PECL route, libclang for the bindings, PHPUnit, Laravel
 # (Debian's php-laravel-framework), Composer with the PHP extensions the Laravel 11 and 12 test apps need (curl, zip, sqlite3,
 # intl), Chromium for the browser test, redis-server for the scaling tests, the Python pusher
-# SDK, and the Node.js packages in package.json. Installs only what is missing.
+# SDK and Prometheus client, and the Node.js packages in package.json. Installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,10 +30,10 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-if ! python3 -c "import pusher, websocket" 2>/dev/null; then
-    echo "Installing Python packages: pusher websocket-client"
-    python3 -m pip install --quiet --disable-pip-version-check pusher websocket-client 2>/dev/null \
-        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pusher websocket-client
+if ! python3 -c "import pusher, websocket, prometheus_client" 2>/dev/null; then
+    echo "Installing Python packages: pusher websocket-client prometheus-client"
+    python3 -m pip install --quiet --disable-pip-version-check pusher websocket-client prometheus-client 2>/dev/null \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pusher websocket-client prometheus-client
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -179,8 +179,10 @@ impl Server {
         }
     }
 
-    /// Stops accepting, tells every client to reconnect (close code 4200) and waits up to
-    /// `$graceSeconds` for sockets to close. Calling it again does nothing.
+    /// Stops the server within `$graceSeconds`. From the start `/up` answers 503 and new
+    /// sockets are refused, while the open ones are still served until they are gone or only
+    /// the last half of the grace (at most its last second) is left; then every client is told
+    /// to reconnect (close code 4200). Calling it again does nothing.
     #[php(defaults(graceSeconds = 3.0))]
     pub fn stop(&self, graceSeconds: f64) -> PhpResult<()> {
         if self.engine.is_some() {

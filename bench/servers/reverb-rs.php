@@ -4,7 +4,8 @@
  * A reverb-rs server for benchmarks: one app (bench-app / bench-key / bench-secret) on
  * BENCH_HOST:BENCH_PORT (127.0.0.1:6001), serving until SIGINT or SIGTERM. With BENCH_REDIS_PORT
  * set it is a node of a cluster over the Redis on that loopback port; with BENCH_WEBHOOK_URL
- * set the app sends every kind of webhook there. Like `reverb:start` without --debug or
+ * set the app sends every kind of webhook there; with BENCH_METRICS_PORT set it serves
+ * Prometheus metrics on that loopback port. Like `reverb:start` without --debug or
  * dispatch_events, it asks for no copy of each message clients send.
  */
 
@@ -19,6 +20,10 @@ $server = new ReverbRs\Server([
         'scaling' => getenv('BENCH_REDIS_PORT') === false ? [] : [
             'enabled' => true,
             'server' => ['host' => '127.0.0.1', 'port' => getenv('BENCH_REDIS_PORT')],
+        ],
+        'metrics' => getenv('BENCH_METRICS_PORT') === false ? [] : [
+            'enabled' => true,
+            'port' => getenv('BENCH_METRICS_PORT'),
         ],
     ]],
     'apps' => ['apps' => [[

@@ -7,6 +7,7 @@ use crate::config::{AppConfig, WebhookKind};
 use crate::peers::{Joined, Left, Peers, ScalingStatus};
 use crate::protocol::{frames, PusherError};
 use crate::socket::{Connection, Frame};
+use crate::traffic::{CloseReason, Traffic, TrafficStats};
 use crate::users::Users;
 use crate::webhooks::counting::SubscriptionCounts;
 use crate::webhooks::occupancy::{Occupancy, Subject};
@@ -15,7 +16,7 @@ use crate::webhooks::{WebhookEvent, WebhookStats, Webhooks};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,8 +38,7 @@ pub struct App {
     reporter: Reporter,
     counts: SubscriptionCounts,
     connections: AtomicUsize,
-    messages_in: AtomicU64,
-    messages_out: AtomicU64,
+    traffic: Traffic,
 }
 
 /// Counters for one app, as reported by `stats()`.
@@ -105,12 +105,25 @@ pub enum UsersError {
 }
 
 /// Holds one slot of an app's connection quota and gives it back when dropped, so a socket
-/// task that ends in any way (even a panic) never leaks a count.
-pub struct ConnectionSlot(Arc<App>);
+/// task that ends in any way (even a panic) never leaks a count; the socket is then counted
+/// closed, for the first reason its session gave (connection lost when it gave none).
+pub struct ConnectionSlot {
+    app: Arc<App>,
+    reason: Option<CloseReason>,
+}
+
+impl ConnectionSlot {
+    /// Records why the socket is closing; the first reason wins.
+    pub fn closing(&mut self, reason: CloseReason) {
+        self.reason.get_or_insert(reason);
+    }
+}
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
-        self.0.connections.fetch_sub(1, Ordering::AcqRel);
+        self.app.connections.fetch_sub(1, Ordering::AcqRel);
+        let reason = self.reason.unwrap_or(CloseReason::ConnectionLost);
+        self.app.traffic.closed(reason);
     }
 }
 
@@ -142,8 +155,7 @@ impl App {
             reporter,
             counts: SubscriptionCounts::default(),
             connections: AtomicUsize::new(0),
-            messages_in: AtomicU64::new(0),
-            messages_out: AtomicU64::new(0),
+            traffic: Traffic::default(),
             config,
         }
     }
@@ -155,8 +167,12 @@ impl App {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
                 (current < limit).then_some(current + 1)
             })
-            .ok()
-            .map(|_| ConnectionSlot(self.clone()))
+            .ok()?;
+        self.traffic.opened();
+        Some(ConnectionSlot {
+            app: self.clone(),
+            reason: None,
+        })
     }
 
     /// Publishes an event to channels, on every node of a cluster; returns how many of this
@@ -211,7 +227,7 @@ impl App {
     /// a cache channel's last event; returns how many took it.
     pub fn deliver_local(&self, channel: &str, frame: &Frame, except: Option<&str>) -> usize {
         let delivered = self.channels.publish(channel, frame, except);
-        self.count_sent(delivered);
+        self.count_sent(frame, delivered);
         delivered
     }
 
@@ -522,24 +538,34 @@ impl App {
         sockets.len()
     }
 
-    /// Counts one frame received from a client.
-    pub fn count_received(&self) {
-        self.messages_in.fetch_add(1, Ordering::Relaxed);
+    /// Counts one message of `bytes` received from a client.
+    pub fn count_received(&self, bytes: usize) {
+        self.traffic.received(bytes);
     }
 
-    /// Counts frames sent to clients.
-    pub fn count_sent(&self, frames: usize) {
-        self.messages_out
-            .fetch_add(frames as u64, Ordering::Relaxed);
+    /// Counts `frame` sent to `sockets` clients.
+    pub fn count_sent(&self, frame: &Frame, sockets: usize) {
+        self.traffic.sent(frame, sockets);
+    }
+
+    /// Open sockets now.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Acquire)
+    }
+
+    /// The app's socket and message counters now.
+    pub fn traffic(&self) -> TrafficStats {
+        self.traffic.snapshot()
     }
 
     /// The app's counters right now.
     pub fn stats(&self) -> AppStats {
+        let traffic = self.traffic.snapshot();
         AppStats {
-            connections: self.connections.load(Ordering::Acquire),
+            connections: self.connections(),
             channels: self.channels.len(),
-            messages_in: self.messages_in.load(Ordering::Relaxed),
-            messages_out: self.messages_out.load(Ordering::Relaxed),
+            messages_in: traffic.messages_in,
+            messages_out: traffic.messages_out,
             webhooks: self.webhooks.stats(),
             scaling: self.peers.status(),
         }

@@ -16,13 +16,15 @@
 //!    and the census (counts of channels and sockets, one node's or a cluster's);
 //!    [`users`]: signed-in users and watchlists; [`peers`]: what an app tells the other
 //!    nodes of a cluster and what they hand back, as traits; [`webhooks`]: what an app's
-//!    endpoints hear, and their delivery; [`app`]: one app's state and counters; [`apps`]:
-//!    the set.
+//!    endpoints hear, and their delivery; [`traffic`]: what an app counts of its sockets and
+//!    messages; [`app`]: one app's state and counters; [`apps`]: the set.
 //! 3. **The seams to the outside.** [`scaling`]: the peers over Redis pub/sub; [`tls`]:
 //!    `wss://` and `https://` with rustls; [`client`]: the HTTP API client.
-//! 4. **Serving.** [`state`]: what every task of a running server shares; [`ws`]: one task
-//!    per socket and a handler per Pusher message family; [`http`]: the one listener
-//!    (WebSocket upgrades on `/app/{key}`, the HTTP API under `/apps/{id}`, `/up`).
+//! 4. **Serving.** [`state`]: what every task of a running server shares; [`metrics`]: the
+//!    Prometheus metrics, read from the state at each scrape; [`ws`]: one task per socket and
+//!    a handler per Pusher message family; [`http`]: the two listeners, the public one
+//!    (WebSocket upgrades on `/app/{key}`, the HTTP API under `/apps/{id}`, `/up`) and the
+//!    metrics one (`/metrics`, on an address of its own).
 //! 5. **The host API.** [`server`]: start, stop, and everything the host calls.
 
 pub(crate) mod app;
@@ -33,6 +35,7 @@ pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod events;
 pub(crate) mod http;
+pub(crate) mod metrics;
 pub(crate) mod peers;
 pub(crate) mod protocol;
 pub(crate) mod scaling;
@@ -40,6 +43,7 @@ pub(crate) mod server;
 pub(crate) mod socket;
 pub(crate) mod state;
 pub(crate) mod tls;
+pub(crate) mod traffic;
 pub(crate) mod users;
 pub(crate) mod webhooks;
 pub(crate) mod ws;

@@ -25,6 +25,10 @@ pub struct ScalingStatus {
     pub nodes: usize,
     /// Messages for other nodes dropped because Redis was away or too slow.
     pub dropped_messages: u64,
+    /// Messages this node published to the other nodes.
+    pub sent_messages: u64,
+    /// Messages this node received from the other nodes.
+    pub received_messages: u64,
 }
 
 /// How the cluster counted a presence socket that joined a channel.

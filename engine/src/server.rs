@@ -1,16 +1,21 @@
-//! Starting and stopping a server: the listener, the runtime-owner thread and the stop path.
+//! Starting and stopping a server: the listeners, the runtime-owner thread and the stop path.
 //!
-//! The listener is bound on the caller's thread so "address in use" is the caller's error. One
-//! dedicated OS thread owns the tokio runtime; it and the runtime's workers are created with the
-//! host's termination signals blocked, so signals always land on the host (PHP) thread. Stop
-//! is idempotent, bounded by a grace period, and does nothing but forget the runtime in a
-//! forked child, where the runtime's threads do not exist.
+//! The listeners are bound on the caller's thread so "address in use" is the caller's error.
+//! One dedicated OS thread owns the tokio runtime; it and the runtime's workers are created
+//! with the host's termination signals blocked, so signals always land on the host (PHP)
+//! thread. Stop is idempotent, bounded by a grace period, and does nothing but forget the
+//! runtime in a forked child, where the runtime's threads do not exist.
+//!
+//! A stop first drains: `/up` answers 503 and new sockets are refused while the open ones
+//! are still served, so that a load balancer sends new clients to other servers before this
+//! one closes its sockets (with 4200, and they reconnect).
 
 use crate::app::{App, AppStats, ChannelState, ChannelSummary, UsersError};
 use crate::channels::census::Filter;
 use crate::config::Config;
 use crate::events::{EngineEvent, EventQueue, WaitOutcome};
 use crate::http;
+use crate::metrics::Metrics;
 use crate::peers::{NoPeers, Peers};
 use crate::scaling::{self, Cluster};
 use crate::state::ServerState;
@@ -22,6 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +37,16 @@ pub enum StartError {
     Bind {
         /// `host:port` as configured.
         address: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The metrics address could not be bound, with the OS reason.
+    #[error("could not listen on {address} for metrics ({key}.host and .port): {source}")]
+    MetricsBind {
+        /// `host:port` as configured.
+        address: String,
+        /// The dotted path of the `metrics` block.
+        key: String,
         /// The OS error.
         source: io::Error,
     },
@@ -75,6 +91,7 @@ const HOST_SIGNALS: [libc::c_int; 8] = [
 pub struct Server {
     state: Arc<ServerState>,
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     owner_pid: u32,
     runtime_thread: Mutex<Option<JoinHandle<()>>>,
     grace: Arc<Mutex<Duration>>,
@@ -85,10 +102,27 @@ impl Server {
     pub fn start(config: Config) -> Result<Server, StartError> {
         let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
         let address = format!("{}:{}", config.host, config.port);
-        let listener = std::net::TcpListener::bind((config.host.as_str(), config.port))
-            .and_then(|listener| listener.set_nonblocking(true).map(|_| listener))
+        let listener = bind(&config.host, config.port)
             .map_err(|source| StartError::Bind { address, source })?;
         let local_addr = listener.local_addr()?;
+        let metrics_listener = match &config.metrics {
+            Some(metrics) => Some(bind(&metrics.host, metrics.port).map_err(|source| {
+                StartError::MetricsBind {
+                    address: format!("{}:{}", metrics.host, metrics.port),
+                    key: metrics.key.clone(),
+                    source,
+                }
+            })?),
+            None => None,
+        };
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(std::net::TcpListener::local_addr)
+            .transpose()?;
+        let listeners = Listeners {
+            public: listener,
+            metrics: metrics_listener,
+        };
         let events = Arc::new(EventQueue::new(config.event_queue_size)?);
         let workers = config.workers;
         let cluster = config
@@ -120,12 +154,13 @@ impl Server {
         let runtime_thread = with_host_signals_blocked(|| {
             std::thread::Builder::new()
                 .name("reverb-rs".into())
-                .spawn(move || run(runtime, listener, thread_state, cluster, thread_grace))
+                .spawn(move || run(runtime, listeners, thread_state, cluster, thread_grace))
         })?;
 
         Ok(Server {
             state,
             local_addr,
+            metrics_addr,
             owner_pid: std::process::id(),
             runtime_thread: Mutex::new(Some(runtime_thread)),
             grace,
@@ -135,6 +170,12 @@ impl Server {
     /// The address the server listens on (with the real port when port 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address metrics are served on, when they are on (with the real port when port 0
+    /// was asked for).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Whether the server still serves.
@@ -254,8 +295,12 @@ impl Server {
         self.state.events.dropped()
     }
 
-    /// Stops accepting, closes every socket with 4200 and waits up to `grace` for them.
-    /// Calling it again does nothing. In a forked child it only lets go of the runtime.
+    /// Stops the server within `grace`. From the start `/up` answers 503 and new sockets are
+    /// refused; the open sockets are still served, so that a load balancer has time to send
+    /// new clients elsewhere, until they are all gone or only the last half of `grace` (at
+    /// most its last second) is left. Then every socket is closed with 4200, and the rest of
+    /// `grace` is what they get to close. Calling it again does nothing. In a forked child it
+    /// only lets go of the runtime.
     pub fn stop(&self, grace: Duration) {
         let Some(thread) = self.runtime_thread.lock().take() else {
             return;
@@ -266,7 +311,7 @@ impl Server {
             return;
         }
         *self.grace.lock() = grace;
-        self.state.shutdown.cancel();
+        self.state.draining.cancel();
         let _ = thread.join();
     }
 }
@@ -281,10 +326,28 @@ impl Drop for Server {
     }
 }
 
+/// Binds `host:port` for the runtime to accept on.
+fn bind(host: &str, port: u16) -> io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind((host, port))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// The listeners a server was started with.
+struct Listeners {
+    /// WebSocket upgrades, the HTTP API and `/up`.
+    public: std::net::TcpListener,
+    /// `/metrics`, when metrics are on.
+    metrics: Option<std::net::TcpListener>,
+}
+
+/// How often a draining server looks whether any socket is still open.
+const DRAIN_CHECK_INTERVAL: Duration = Duration::from_millis(20);
+
 /// The body of the runtime-owner thread.
 fn run(
     runtime: tokio::runtime::Runtime,
-    listener: std::net::TcpListener,
+    listeners: Listeners,
     state: Arc<ServerState>,
     cluster: Option<Arc<Cluster>>,
     grace: Arc<Mutex<Duration>>,
@@ -301,15 +364,51 @@ fn run(
             };
             state.tasks.spawn(scaling::run(cluster, local));
         }
-        match tokio::net::TcpListener::from_std(listener) {
-            Ok(listener) => http::serve(listener, state.clone()).await,
+        let metrics = listeners
+            .metrics
+            .map(|listener| (listener, Arc::new(Metrics::new(state.clone()))));
+        let counted = metrics.as_ref().map(|(_, metrics)| metrics.clone());
+        if let Some((listener, metrics)) = metrics {
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    let serving = http::serve_metrics(listener, state.clone(), metrics);
+                    state.tasks.spawn(serving);
+                }
+                Err(_) => state.shutdown.cancel(),
+            }
+        }
+        match tokio::net::TcpListener::from_std(listeners.public) {
+            Ok(listener) => {
+                state
+                    .tasks
+                    .spawn(http::serve(listener, state.clone(), counted));
+            }
             Err(_) => state.shutdown.cancel(),
         }
-        state.tasks.close();
+        tokio::select! {
+            _ = state.draining.cancelled() => {}
+            _ = state.shutdown.cancelled() => {}
+        }
         let grace = *grace.lock();
-        let _ = tokio::time::timeout(grace, state.tasks.wait()).await;
+        let deadline = Instant::now() + grace;
+        let closing = (grace / 2).min(crate::ws::transport::CLOSE_HANDSHAKE_TIMEOUT);
+        drain(&state, deadline - closing).await;
+        state.shutdown.cancel();
+        state.tasks.close();
+        let _ = tokio::time::timeout_at(deadline, state.tasks.wait()).await;
     });
     runtime.shutdown_timeout(Duration::from_millis(100));
+}
+
+/// Serves the open sockets of a stopping server until none is left or `until` comes.
+async fn drain(state: &ServerState, until: Instant) {
+    while state.apps.iter().any(|app| app.connections() > 0) {
+        let now = Instant::now();
+        if now >= until {
+            return;
+        }
+        tokio::time::sleep_until(until.min(now + DRAIN_CHECK_INTERVAL)).await;
+    }
 }
 
 /// How often expired cache-channel events are dropped.

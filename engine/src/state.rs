@@ -1,5 +1,5 @@
 //! What every task of a running server shares: the apps, their peers, the event queue and
-//! the stop signal.
+//! the stop signals.
 
 use crate::apps::Apps;
 use crate::config::Config;
@@ -23,7 +23,10 @@ pub struct ServerState {
     pub events: Arc<EventQueue>,
     /// How every socket queues what it is sent, and the budget all queues share.
     pub queues: QueueSettings,
-    /// Cancelled when the server stops: sockets close with 4200, the listener stops accepting.
+    /// Cancelled when a stop begins: `/up` answers 503 and new sockets are refused, while the
+    /// sockets already open are still served until `shutdown`.
+    pub draining: CancellationToken,
+    /// Cancelled when the server stops: sockets close with 4200, the listeners stop accepting.
     pub shutdown: CancellationToken,
     /// Every connection task, so a stop can wait for them to finish.
     pub tasks: TaskTracker,
@@ -63,6 +66,7 @@ impl ServerState {
             queues,
             config,
             events,
+            draining: CancellationToken::new(),
             shutdown,
             tasks,
             tls,

@@ -1,6 +1,6 @@
 //! How sockets end: server pings and pruning of silent sockets (`ping_interval` = 1 s),
-//! leaving every channel on disconnect, `Server::stop`, and slow consumers whose send queue
-//! overflows or who read late.
+//! leaving every channel on disconnect, `Server::stop` (and `/up` while it drains), and slow
+//! consumers whose send queue overflows or who read late.
 
 mod api_support;
 mod support;
@@ -11,7 +11,8 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{
-    app, decode_data, events_until, publish, start_one, start_with, stats_until, within, Client,
+    app, decode_data, events_until, http_get, publish, start_one, start_with, stats_until, within,
+    Client, TIMEOUT,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -137,6 +138,81 @@ async fn stop_closes_sockets_with_4200_and_frees_the_port_and_is_idempotent() {
         tokio::task::spawn_blocking(move || server.stop(Duration::from_secs(2)))
     };
     within("the second stop", again).await.unwrap();
+}
+
+/// Polls `/up` until it answers 503, as a load balancer's health check would see it.
+async fn up_turns_unavailable(addr: std::net::SocketAddr) -> serde_json::Value {
+    within("/up to answer 503", async {
+        loop {
+            let (status, body) = http_get(addr, "/up").await;
+            if status == 503 {
+                return serde_json::from_str(&body).expect("a JSON body");
+            }
+            assert_eq!(status, 200, "{body}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn up_answers_503_while_a_stop_still_serves_open_sockets_which_then_close_with_4200() {
+    let server = Arc::new(start_one(json!({})));
+    let addr = server.local_addr();
+    let (mut client, _) = Client::subscribed(addr, "news").await;
+    assert_eq!(http_get(addr, "/up").await.0, 200);
+
+    // A 3 s grace: the open socket is served for 2 s, then gets the last second to close.
+    let stopper = {
+        let server = server.clone();
+        tokio::task::spawn_blocking(move || server.stop(Duration::from_secs(3)))
+    };
+    assert_eq!(
+        up_turns_unavailable(addr).await,
+        json!({"health": "stopping"})
+    );
+
+    publish(&server, &["news"], "still-served", "1");
+    client.expect_event("still-served").await;
+    let url = format!("ws://{addr}/app/key-1?protocol=7&client=js&version=8.4.0");
+    let stream = TcpStream::connect(addr).await.expect("tcp connect");
+    match within("the refusal", tokio_tungstenite::client_async(url, stream)).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503)
+        }
+        other => panic!("a new socket was not refused: {other:?}"),
+    }
+
+    assert_eq!(
+        client.expect_error(4200).await["message"],
+        "Server is shutting down"
+    );
+    assert_eq!(client.expect_close().await.0, 4200);
+    within("stop to return", stopper).await.unwrap();
+    assert!(within("a connect after stop", TcpStream::connect(addr))
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn a_stop_drains_only_while_sockets_are_open() {
+    let server = Arc::new(start_one(json!({})));
+    let addr = server.local_addr();
+    let (client, _) = Client::connect(addr, "key-1").await;
+
+    // Far longer than the test may take: the stop can only end by itself once the last
+    // socket has gone.
+    let grace = TIMEOUT * 10;
+    let stopper = {
+        let server = server.clone();
+        tokio::task::spawn_blocking(move || server.stop(grace))
+    };
+    up_turns_unavailable(addr).await;
+    client.close().await;
+    within("stop to return once no socket is open", stopper)
+        .await
+        .unwrap();
+    assert!(!server.is_running());
 }
 
 #[tokio::test]

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use support::fuzzing::json_value;
 use support::{publish, start_one, Client};
 
-/// A configuration every property starts from: one app, scaling on, TLS off, every key the
-/// reader knows present (some as `null`, which counts as missing).
+/// A configuration every property starts from: one app, scaling and metrics on, TLS off, every
+/// key the reader knows present (some as `null`, which counts as missing).
 fn valid() -> Value {
     json!({
         "default": "reverb",
@@ -28,6 +28,7 @@ fn valid() -> Value {
             "scaling": {"enabled": true, "channel": "reverb", "prefix": "", "node_timeout": 10,
                 "server": {"url": null, "host": "127.0.0.1", "port": 6379, "username": null,
                     "password": null, "database": 0, "timeout": 5}},
+            "metrics": {"enabled": true, "host": "127.0.0.1", "port": 9601},
         }},
         "apps": {"apps": [{
             "app_id": "1", "key": "k", "secret": "s", "allowed_origins": ["*"],

@@ -63,6 +63,14 @@ return [
             // then becomes a Laravel event in the server loop.
             'dispatch_events' => env('REVERB_DISPATCH_EVENTS', false),
 
+            // reverb-rs: Prometheus metrics at http://host:port/metrics, on a port of their
+            // own so the public WebSocket port never shows them (see docs/metrics.md).
+            'metrics' => [
+                'enabled' => env('REVERB_METRICS_ENABLED', false),
+                'host' => env('REVERB_METRICS_HOST', '127.0.0.1'),
+                'port' => env('REVERB_METRICS_PORT', 9601),
+            ],
+
             // reverb-rs: how webhooks are sent; each app lists its endpoints under `webhooks`.
             'webhooks' => [
                 // Also dispatch each webhook event as ReverbRs\Laravel\Events\ChannelOccupied,

@@ -2,12 +2,18 @@
 
 /**
  * The server the Python SDK tests talk to: one app on a free port, printed on the first line.
+ * With METRICS_PORT set it serves Prometheus metrics on that loopback port.
  */
 
 declare(strict_types=1);
 
+$metrics = getenv('METRICS_PORT');
 $server = new ReverbRs\Server([
-    'servers' => ['reverb' => ['host' => '127.0.0.1', 'port' => 0]],
+    'servers' => ['reverb' => [
+        'host' => '127.0.0.1',
+        'port' => 0,
+        'metrics' => $metrics === false ? [] : ['enabled' => true, 'port' => $metrics],
+    ]],
     'apps' => ['apps' => [['app_id' => '123456', 'key' => 'sdk-key', 'secret' => 'sdk-secret']]],
 ]);
 $server->start();

@@ -16,12 +16,14 @@ EXTENSION = os.environ.get("REVERB_RS_EXTENSION", os.path.join(ROOT, "target/rel
 APP = {"app_id": "123456", "key": "sdk-key", "secret": "sdk-secret"}
 
 
-def start_server():
-    """Starts tests/python/server.php and returns (process, port)."""
+def start_server(env=None):
+    """Starts tests/python/server.php, with `env` added to its environment, and returns
+    (process, port)."""
     process = subprocess.Popen(
         ["php", "-d", f"extension={EXTENSION}", os.path.join(ROOT, "tests/python/server.php")],
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     line = process.stdout.readline()
     match = re.search(r":(\d+)$", line.strip())

@@ -20,6 +20,7 @@ use crate::socket::{Connection, Frame, SocketId};
 use cache::EventCache;
 use census::{ChannelCount, Filter};
 use dashmap::DashMap;
+use name::ChannelType;
 use presence::{MemberData, Members};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -86,6 +87,16 @@ impl Channel {
         }
         Some(Departure { key, user_id, last })
     }
+}
+
+/// This node's channels of one app counted for the metrics: how many of each type, and the
+/// members of its presence channels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelTally {
+    /// Channels with subscribers, by type, in the order of [`ChannelType::ALL`].
+    pub by_type: [(ChannelType, usize); ChannelType::ALL.len()],
+    /// Users in presence channels, each counted once per channel they are in.
+    pub presence_members: usize,
 }
 
 /// What a subscribe changed.
@@ -248,6 +259,21 @@ impl ChannelRegistry {
     /// How many channels have subscribers.
     pub fn len(&self) -> usize {
         self.channels.len()
+    }
+
+    /// This node's channels by type, and its presence members, counted now.
+    pub fn tally(&self) -> ChannelTally {
+        let mut by_type = ChannelType::ALL.map(|kind| (kind, 0));
+        let mut presence_members = 0;
+        for channel in self.channels.iter() {
+            let kind = ChannelType::of(channel.key());
+            by_type[kind as usize].1 += 1;
+            presence_members += channel.members.len();
+        }
+        ChannelTally {
+            by_type,
+            presence_members,
+        }
     }
 
     /// The `subscription_succeeded` payload of a presence channel from this node's members.

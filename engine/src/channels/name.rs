@@ -72,6 +72,59 @@ impl ChannelKind {
     }
 }
 
+/// A channel's type as the metrics break channels down; cache channels count under the
+/// type their prefix names (`private-cache-` is private).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelType {
+    /// Anyone may subscribe.
+    Public,
+    /// `private-`, but not `private-encrypted-`.
+    Private,
+    /// `private-encrypted-`: end-to-end encrypted payloads.
+    PrivateEncrypted,
+    /// `presence-`.
+    Presence,
+    /// `#server-to-user-{id}`: a signed-in user's own channel.
+    ServerToUser,
+}
+
+impl ChannelType {
+    /// Every type, in the order the metrics list them.
+    pub const ALL: [ChannelType; 5] = [
+        ChannelType::Public,
+        ChannelType::Private,
+        ChannelType::PrivateEncrypted,
+        ChannelType::Presence,
+        ChannelType::ServerToUser,
+    ];
+
+    /// The type of the channel named `name`, a name already validated.
+    pub fn of(name: &str) -> ChannelType {
+        if name.starts_with(SERVER_TO_USER_PREFIX) {
+            ChannelType::ServerToUser
+        } else if is_presence(name) {
+            ChannelType::Presence
+        } else if name.starts_with("private-encrypted-") {
+            ChannelType::PrivateEncrypted
+        } else if name.starts_with("private-") {
+            ChannelType::Private
+        } else {
+            ChannelType::Public
+        }
+    }
+
+    /// The value of the metrics' `type` label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChannelType::Public => "public",
+            ChannelType::Private => "private",
+            ChannelType::PrivateEncrypted => "private-encrypted",
+            ChannelType::Presence => "presence",
+            ChannelType::ServerToUser => "server-to-user",
+        }
+    }
+}
+
 /// Whether a channel is a presence channel (`presence-`, `presence-cache-`).
 pub fn is_presence(name: &str) -> bool {
     name.starts_with("presence-")
@@ -103,6 +156,27 @@ mod tests {
 
     fn kind(name: &str) -> ChannelKind {
         ChannelKind::of(name).unwrap()
+    }
+
+    #[test]
+    fn prefixes_decide_the_type_metrics_count_a_channel_as() {
+        let cases = [
+            ("news", ChannelType::Public),
+            ("cache-news", ChannelType::Public),
+            ("private-chat", ChannelType::Private),
+            ("private-cache-chat", ChannelType::Private),
+            ("private-encrypted-chat", ChannelType::PrivateEncrypted),
+            (
+                "private-encrypted-cache-chat",
+                ChannelType::PrivateEncrypted,
+            ),
+            ("presence-room", ChannelType::Presence),
+            ("presence-cache-room", ChannelType::Presence),
+            ("#server-to-user-7", ChannelType::ServerToUser),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(ChannelType::of(name), expected, "{name}");
+        }
     }
 
     #[test]

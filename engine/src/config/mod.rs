@@ -9,15 +9,18 @@
 //!
 //! - [`app`]: one app's credentials and limits (`apps.apps.N`).
 //! - [`scaling`]: Redis between nodes (`servers.reverb.scaling`).
+//! - [`metrics`]: the Prometheus metrics listener (`servers.reverb.metrics`).
 //! - [`webhooks`]: each app's webhooks and how the server sends them.
 //! - [`node`]: the reader that knows each value's dotted path, so errors can name it.
 
 mod app;
+mod metrics;
 mod node;
 mod scaling;
 mod webhooks;
 
 pub use app::{AppConfig, ClientEventsFrom, RateLimit};
+pub use metrics::MetricsConfig;
 pub use scaling::{RedisServer, ScalingConfig};
 pub use webhooks::{WebhookConfig, WebhookKind, WebhookSettings};
 
@@ -88,6 +91,8 @@ pub struct Config {
     pub scaling: Option<ScalingConfig>,
     /// How webhooks are sent (`servers.reverb.webhooks`).
     pub webhooks: WebhookSettings,
+    /// Where Prometheus metrics are served; `None` when `metrics.enabled` is off.
+    pub metrics: Option<MetricsConfig>,
     /// The applications served.
     pub apps: Vec<AppConfig>,
 }
@@ -137,6 +142,7 @@ impl Config {
             report_received_messages: server.boolean("report_received_messages", true)?,
             scaling: ScalingConfig::from_node(&server.object_or_empty("scaling")?)?,
             webhooks: WebhookSettings::from_node(&server.object_or_empty("webhooks")?)?,
+            metrics: MetricsConfig::from_node(&server.object_or_empty("metrics")?)?,
             apps,
         })
     }

@@ -31,6 +31,11 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// This object's dotted path, as errors name it.
+    pub(super) fn path(&self) -> &str {
+        &self.path
+    }
+
     /// The dotted path of `name` under this object, as errors name it.
     pub(super) fn key(&self, name: &str) -> String {
         if self.path.is_empty() {

@@ -1,13 +1,22 @@
-//! The one listener: HTTP/1.1 with keep-alive, the WebSocket upgrade on `/app/{key}` and `/up`,
-//! all under the configured path prefix.
+//! The two listeners, HTTP/1.1 with keep-alive. The public one serves the WebSocket upgrade on
+//! `/app/{key}`, the HTTP API and `/up`, all under the configured path prefix; the metrics
+//! one, when metrics are on, serves `/metrics` and nothing else, on an address of its own.
+//!
+//! - [`api`]: the Pusher HTTP API, a file per route family.
+//! - [`websocket`]: the handshake, and the socket handed to `ws`.
+//! - [`forwarded`]: the client's address behind trusted proxies.
+//! - [`scrape`]: `GET /metrics` on the metrics listener.
+//! - [`response`]: the JSON answers.
 
 mod api;
 mod forwarded;
 mod response;
+mod scrape;
 mod websocket;
 
 pub use response::Reply;
 
+use crate::metrics::Metrics;
 use crate::state::ServerState;
 use hyper::body::Incoming;
 use hyper::header::UPGRADE;
@@ -16,9 +25,10 @@ use hyper::service::service_fn;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -38,8 +48,35 @@ const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// How long the accept loop rests after an error such as "too many open files".
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 
-/// Accepts connections until the server stops.
-pub async fn serve(listener: TcpListener, state: Arc<ServerState>) {
+/// Serves the public listener until the server stops, counting its requests in `metrics`
+/// when they are on.
+pub async fn serve(listener: TcpListener, state: Arc<ServerState>, metrics: Option<Arc<Metrics>>) {
+    let connection_state = state.clone();
+    accept(listener, &state, move |stream, peer| {
+        serve_connection(stream, peer, connection_state.clone(), metrics.clone())
+    })
+    .await;
+}
+
+/// Serves the metrics listener until the server stops.
+pub async fn serve_metrics(listener: TcpListener, state: Arc<ServerState>, metrics: Arc<Metrics>) {
+    let connection_state = state.clone();
+    accept(listener, &state, move |stream, _| {
+        let metrics = metrics.clone();
+        let handle = move |request| std::future::ready(scrape::answer(&request, &metrics));
+        serve_http(stream, connection_state.clone(), handle)
+    })
+    .await;
+}
+
+/// Accepts connections until the server stops, each served by `serve` on a task of its own.
+async fn accept<F>(
+    listener: TcpListener,
+    state: &ServerState,
+    mut serve: impl FnMut(TcpStream, IpAddr) -> F,
+) where
+    F: Future<Output = ()> + Send + 'static,
+{
     loop {
         let accepted = tokio::select! {
             _ = state.shutdown.cancelled() => return,
@@ -48,35 +85,64 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>) {
         match accepted {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                state
-                    .tasks
-                    .spawn(serve_connection(stream, peer.ip(), state.clone()));
+                state.tasks.spawn(serve(stream, peer.ip()));
             }
             Err(_) => tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await,
         }
     }
 }
 
-async fn serve_connection(stream: TcpStream, peer: IpAddr, state: Arc<ServerState>) {
+/// One connection to the public listener, in TLS when the server serves it.
+async fn serve_connection(
+    stream: TcpStream,
+    peer: IpAddr,
+    state: Arc<ServerState>,
+    metrics: Option<Arc<Metrics>>,
+) {
+    let handle = {
+        let state = state.clone();
+        move |request| answer(request, peer, state.clone(), metrics.clone())
+    };
     match state.tls.clone() {
-        None => serve_http(stream, peer, state).await,
+        None => serve_http(stream, state, handle).await,
         Some(acceptor) => {
             let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
             if let Ok(Ok(stream)) = handshake.await {
-                serve_http(stream, peer, state).await;
+                serve_http(stream, state, handle).await;
             }
         }
     }
 }
 
-async fn serve_http<S>(stream: S, peer: IpAddr, state: Arc<ServerState>)
-where
+/// Answers one request to the public listener and counts it when the metrics are on.
+async fn answer(
+    request: Request<Incoming>,
+    peer: IpAddr,
+    state: Arc<ServerState>,
+    metrics: Option<Arc<Metrics>>,
+) -> Reply {
+    let started = metrics.as_ref().map(|_| Instant::now());
+    let (route, reply) = route(request, peer, state).await;
+    if let (Some(metrics), Some(started)) = (metrics, started) {
+        let requests = metrics.requests();
+        requests.record(route, reply.status(), started.elapsed());
+    }
+    reply
+}
+
+/// Serves HTTP/1.1 on one connection, each request answered by `handle`, until the client
+/// closes it or the server stops (then what is being answered is finished first).
+async fn serve_http<S, F>(
+    stream: S,
+    state: Arc<ServerState>,
+    handle: impl Fn(Request<Incoming>) -> F + Send + 'static,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    F: Future<Output = Reply> + Send + 'static,
 {
-    let service_state = state.clone();
     let service = service_fn(move |request| {
-        let state = service_state.clone();
-        async move { Ok::<_, Infallible>(route(request, peer, state).await) }
+        let reply = handle(request);
+        async move { Ok::<_, Infallible>(reply.await) }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -94,37 +160,57 @@ where
     }
 }
 
-async fn route(request: Request<Incoming>, peer: IpAddr, state: Arc<ServerState>) -> Reply {
+/// Answers one request; returns the name of the route it asked for (the metrics' `route`
+/// label) with the response.
+async fn route(
+    request: Request<Incoming>,
+    peer: IpAddr,
+    state: Arc<ServerState>,
+) -> (&'static str, Reply) {
     let path = request.uri().path().to_string();
     let Some(route) = path.strip_prefix(state.config.path.as_str()) else {
-        return response::not_found();
+        return ("not_found", response::not_found());
     };
     if let Some(key) = route.strip_prefix("/app/").filter(|key| !key.contains('/')) {
+        if state.draining.is_cancelled() {
+            let refused = response::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service unavailable: the server is stopping; connect to another one.",
+            );
+            return ("websocket", refused);
+        }
         let client = forwarded::client_ip(peer, request.headers(), &state.config.trusted_proxies);
-        return websocket::upgrade(request, key, client, state);
+        return ("websocket", websocket::upgrade(request, key, client, state));
     }
     if request.headers().contains_key(UPGRADE) {
-        return response::error(
+        let refused = response::error(
             StatusCode::BAD_REQUEST,
             "Bad request: WebSocket upgrades are only served on /app/{key}.",
         );
+        return ("not_found", refused);
     }
     if route.starts_with("/apps/") || route.starts_with("/users/") {
         return api::serve(request, route, state).await;
     }
     if route == "/up" {
-        return health(&state);
+        return ("up", health(&state));
     }
-    response::not_found()
+    ("not_found", response::not_found())
 }
 
 /// `/up`: `{"health":"OK"}` as Reverb answers, plus this node's view of the cluster when
 /// scaling is on. A node without Redis still serves its own sockets, so it stays up (200)
-/// and says `"redis":"disconnected"`.
+/// and says `"redis":"disconnected"`. From the moment a stop begins it answers 503
+/// `{"health":"stopping"}`, so that a load balancer sends new clients elsewhere before this
+/// node closes its sockets.
 fn health(state: &ServerState) -> Reply {
-    let mut body = serde_json::json!({"health": "OK"});
-    if let Some(status) = state.peers.status() {
-        body["scaling"] = serde_json::to_value(status).unwrap_or_default();
+    let (status, health) = match state.draining.is_cancelled() {
+        false => (StatusCode::OK, "OK"),
+        true => (StatusCode::SERVICE_UNAVAILABLE, "stopping"),
+    };
+    let mut body = serde_json::json!({ "health": health });
+    if let Some(cluster) = state.peers.status() {
+        body["scaling"] = serde_json::to_value(cluster).unwrap_or_default();
     }
-    response::json(StatusCode::OK, &body)
+    response::json(status, &body)
 }

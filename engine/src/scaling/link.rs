@@ -61,9 +61,11 @@ async fn publish(
             continue;
         };
         let mut pipeline = redis::pipe();
+        let mut messages = 0;
         for outgoing in batch.drain(..) {
             match outgoing {
                 Outgoing::Publish(payload) => {
+                    messages += 1;
                     pipeline
                         .cmd("PUBLISH")
                         .arg(cluster.keys.channel())
@@ -82,11 +84,12 @@ async fn publish(
             }
         }
         let sent = cluster.bounded(pipeline.query_async::<()>(&mut redis));
-        if sent.await.is_err() {
-            cluster
+        match sent.await {
+            Ok(()) => cluster.sent.fetch_add(messages, Ordering::Relaxed),
+            Err(_) => cluster
                 .dropped
-                .fetch_add(received as u64, Ordering::Relaxed);
-        }
+                .fetch_add(received as u64, Ordering::Relaxed),
+        };
     }
 }
 

@@ -120,6 +120,10 @@ pub struct Cluster {
     nodes: AtomicUsize,
     /// Messages for other nodes that were dropped.
     dropped: AtomicU64,
+    /// Messages published to the other nodes.
+    sent: AtomicU64,
+    /// Messages received from the other nodes.
+    received: AtomicU64,
 }
 
 impl Cluster {
@@ -141,6 +145,8 @@ impl Cluster {
             resync_needed: AtomicBool::new(false),
             nodes: AtomicUsize::new(1),
             dropped: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+            received: AtomicU64::new(0),
         })
     }
 
@@ -160,6 +166,8 @@ impl Cluster {
             },
             nodes: self.nodes.load(Ordering::Relaxed),
             dropped_messages: self.dropped.load(Ordering::Relaxed),
+            sent_messages: self.sent.load(Ordering::Relaxed),
+            received_messages: self.received.load(Ordering::Relaxed),
         }
     }
 
@@ -227,7 +235,9 @@ impl Cluster {
         publish
             .arg(self.keys.channel())
             .arg(self.envelope(message).encode());
-        self.bounded(publish.query_async(&mut redis)).await
+        let listeners = self.bounded(publish.query_async(&mut redis)).await?;
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        Ok(listeners)
     }
 
     /// Awaits one Redis call for at most `timeout`, so a Redis that stops answering never
@@ -281,6 +291,7 @@ impl Cluster {
         if envelope.node == self.node_id {
             return;
         }
+        self.received.fetch_add(1, Ordering::Relaxed);
         match envelope.message {
             Message::Deliver { app, items, except } => {
                 for item in items {

@@ -45,8 +45,8 @@ pub(crate) struct Endpoint {
     pub headers: Vec<(String, String)>,
 }
 
-/// Per-app counters, shared by the app's endpoints and read by `stats()`; relaxed atomics,
-/// so counting costs a delivery nothing measurable.
+/// Per-app counters, shared by the app's endpoints and read by `stats()` and the metrics
+/// endpoint; relaxed atomics, so counting costs a delivery nothing measurable.
 #[derive(Default)]
 pub(crate) struct WebhookCounters {
     /// Events delivered with a 2xx.

@@ -9,6 +9,7 @@ use crate::events::EngineEvent;
 use crate::protocol::{close, frames, ClientMessage, PusherError};
 use crate::socket::{Connection, Frame};
 use crate::state::ServerState;
+use crate::traffic::CloseReason;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
@@ -115,7 +116,8 @@ pub(super) struct Session<R> {
     last_seen: Instant,
     pinged: bool,
     uses_control_frames: bool,
-    _slot: ConnectionSlot,
+    /// The app's connection slot, told why the socket closes.
+    slot: ConnectionSlot,
 }
 
 impl<R> Session<R>
@@ -147,7 +149,7 @@ where
             last_seen: Instant::now(),
             pinged: false,
             uses_control_frames: false,
-            _slot: slot,
+            slot,
         }
     }
 
@@ -225,11 +227,17 @@ where
             Some(Ok(message)) => message,
             Some(Err(error)) => {
                 return match close::close_for(&error) {
-                    Some((code, reason)) => Flow::Close(code, reason.to_string()),
+                    Some((code, reason)) => {
+                        self.slot.closing(CloseReason::ProtocolError);
+                        Flow::Close(code, reason.to_string())
+                    }
                     None => Flow::Stop,
                 }
             }
-            None => return Flow::Stop,
+            None => {
+                self.slot.closing(CloseReason::ClientClosed);
+                return Flow::Stop;
+            }
         };
         self.last_seen = Instant::now();
         self.pinged = false;
@@ -254,7 +262,7 @@ where
     }
 
     async fn on_text(&mut self, text: &str) -> Flow {
-        self.app.count_received();
+        self.app.count_received(text.len());
         if let Some(limiter) = &mut self.rate_limiter {
             if !limiter.allow() {
                 let terminate = limiter.terminates();
@@ -362,8 +370,9 @@ where
     /// Ends the session for `error`: sends it as the socket's last words, then closes with
     /// its code. Taken even from a socket closing for being too far behind.
     pub(super) fn fail(&mut self, error: PusherError) -> Flow {
-        self.app.count_sent(1);
+        self.slot.closing(CloseReason::of(&error));
         let last_words = Frame::from(frames::error(&error));
+        self.app.count_sent(&last_words, 1);
         match self.connection.send_last_words(last_words) {
             true => Flow::Close(error.code(), error.message()),
             false => Flow::Stop,
@@ -372,8 +381,9 @@ where
 
     /// Sends one Pusher message to this socket.
     pub(super) fn write(&self, frame: String) -> Result<(), Gone> {
-        self.app.count_sent(1);
-        self.send(Frame::from(frame))
+        let frame = Frame::from(frame);
+        self.app.count_sent(&frame, 1);
+        self.send(frame)
     }
 
     pub(super) fn send(&self, frame: Frame) -> Result<(), Gone> {

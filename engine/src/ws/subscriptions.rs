@@ -53,7 +53,7 @@ where
         if kind.cached {
             let sent = match self.app.cached_event(&channel).await {
                 Some((frame, _)) => {
-                    self.app.count_sent(1);
+                    self.app.count_sent(&frame, 1);
                     self.send(frame)
                 }
                 None => {

@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 /// How long a closing socket waits for the client's close reply.
-const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
+pub const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How many queued frames the socket task writes before one flush.
 const FRAMES_PER_FLUSH: usize = 64;

@@ -88,7 +88,9 @@ final class StartCommand extends Command
             $server->start();
         } catch (ServerException $e) {
             $this->error($e->getMessage());
-            $this->line("Is another server already listening on port {$options['port']}? Use --port or REVERB_SERVER_PORT.");
+            $this->line(str_contains($e->getMessage(), 'for metrics')
+                ? 'Is another process already listening there? Use REVERB_METRICS_HOST and REVERB_METRICS_PORT.'
+                : "Is another server already listening on port {$options['port']}? Use --port or REVERB_SERVER_PORT.");
             return self::FAILURE;
         }
         $this->laravel->instance(Server::class, $server);
@@ -165,9 +167,25 @@ final class StartCommand extends Command
         if (filter_var($server['scaling']['enabled'] ?? false, FILTER_VALIDATE_BOOLEAN)) {
             $server['scaling'] = $this->scalingConfig((array) $server['scaling']);
         }
+        if (!array_key_exists('metrics', $server)) {
+            $server['metrics'] = self::metricsFromEnv();
+        }
         $config['servers'][$name] = $server;
 
         return $this->webhooksFromEnv($config, $name);
+    }
+
+    /**
+     * The `metrics` block from `REVERB_METRICS_ENABLED`, `REVERB_METRICS_HOST` and
+     * `REVERB_METRICS_PORT`, for a config/reverb.php published without it.
+     */
+    private static function metricsFromEnv(): array
+    {
+        return [
+            'enabled' => env('REVERB_METRICS_ENABLED', false),
+            'host' => env('REVERB_METRICS_HOST', '127.0.0.1'),
+            'port' => env('REVERB_METRICS_PORT', 9601),
+        ];
     }
 
     /**
@@ -275,6 +293,13 @@ final class StartCommand extends Command
             $this->line(sprintf('  App %s (key %s)', $app['app_id'] ?? '?', $app['key'] ?? '?'));
         }
         $this->line("  Open file limit: {$limits['soft']} (hard limit {$limits['hard']})");
+        if (filter_var($options['metrics']['enabled'] ?? false, FILTER_VALIDATE_BOOLEAN)) {
+            $this->line(sprintf(
+                '  Prometheus metrics on http://%s:%s/metrics',
+                $options['metrics']['host'] ?? '127.0.0.1',
+                $options['metrics']['port'] ?? 9601
+            ));
+        }
         if (filter_var($options['scaling']['enabled'] ?? false, FILTER_VALIDATE_BOOLEAN)) {
             $redis = $options['scaling']['server'] ?? [];
             if (!empty($redis['url'])) {

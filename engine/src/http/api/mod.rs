@@ -116,6 +116,19 @@ impl Route {
         Some(route)
     }
 
+    /// The route's name in the metrics' `route` label.
+    fn name(&self) -> &'static str {
+        match self {
+            Route::Events => "events",
+            Route::BatchEvents => "batch_events",
+            Route::Channels => "channels",
+            Route::Channel(_) => "channel",
+            Route::ChannelUsers(_) => "channel_users",
+            Route::Connections => "connections",
+            Route::TerminateUser(_) => "terminate_user",
+        }
+    }
+
     fn method(&self) -> Method {
         match self {
             Route::Events | Route::BatchEvents | Route::TerminateUser(_) => Method::POST,
@@ -124,20 +137,58 @@ impl Route {
     }
 }
 
-/// Serves a request whose path (prefix stripped) starts with `/apps/` or `/users/`.
-pub async fn serve(request: Request<Incoming>, path: &str, state: Arc<ServerState>) -> Reply {
-    match handle(request, path, state).await {
-        Ok(reply) => reply,
-        Err(error) => error.into_reply(),
-    }
+/// How a path names the app a request is for.
+enum AppRef {
+    /// By id: `/apps/{app_id}/...`.
+    Id(String),
+    /// By the `auth_key` parameter, on routes without the app in the path.
+    Key,
 }
 
-async fn handle(request: Request<Incoming>, path: &str, state: Arc<ServerState>) -> ApiResult {
+/// The route a path (prefix stripped) asks for and how it names the app; `None` when it
+/// names no route.
+fn resolve(path: &str) -> Option<(AppRef, Route)> {
     let segments: Vec<String> = path
         .trim_start_matches('/')
         .split('/')
         .map(|segment| percent_decode_str(segment).decode_utf8_lossy().into_owned())
         .collect();
+    match segments.split_first() {
+        Some((apps, rest)) if apps == "apps" && !rest.is_empty() => {
+            Some((AppRef::Id(rest[0].clone()), Route::parse(&rest[1..])?))
+        }
+        _ => match Route::parse(&segments) {
+            Some(route @ Route::TerminateUser(_)) => Some((AppRef::Key, route)),
+            _ => None,
+        },
+    }
+}
+
+/// Serves a request whose path (prefix stripped) starts with `/apps/` or `/users/`; returns
+/// the name of the route it asked for (`not_found` when none) with the response.
+pub async fn serve(
+    request: Request<Incoming>,
+    path: &str,
+    state: Arc<ServerState>,
+) -> (&'static str, Reply) {
+    let Some((app, route)) = resolve(path) else {
+        return ("not_found", not_found().into_reply());
+    };
+    let name = route.name();
+    let reply = match handle(request, path, app, route, state).await {
+        Ok(reply) => reply,
+        Err(error) => error.into_reply(),
+    };
+    (name, reply)
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    path: &str,
+    app: AppRef,
+    route: Route,
+    state: Arc<ServerState>,
+) -> ApiResult {
     let params: Vec<(String, String)> = request
         .uri()
         .query()
@@ -147,21 +198,14 @@ async fn handle(request: Request<Incoming>, path: &str, state: Arc<ServerState>)
                 .collect()
         })
         .unwrap_or_default();
-    let (app, route) = match segments.split_first() {
-        Some((apps, rest)) if apps == "apps" && !rest.is_empty() => {
-            let route = Route::parse(&rest[1..]).ok_or_else(not_found)?;
-            let app = state.apps.by_id(&rest[0]).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    format!("No matching application for ID [{}].", rest[0]),
-                )
-            })?;
-            (app.clone(), route)
-        }
-        _ => match Route::parse(&segments) {
-            Some(route @ Route::TerminateUser(_)) => (app_by_key(&state, &params)?, route),
-            _ => return Err(not_found()),
-        },
+    let app = match app {
+        AppRef::Id(id) => state.apps.by_id(&id).cloned().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("No matching application for ID [{id}]."),
+            )
+        })?,
+        AppRef::Key => app_by_key(&state, &params)?,
     };
     if request.method() != route.method() {
         let mut refused = response::error(
