@@ -11,7 +11,7 @@
 use super::occupancy::{Occupancy, Subject};
 use super::{WebhookEvent, Webhooks};
 use crate::peers::{Peers, Tally};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -81,9 +81,9 @@ impl Reporter {
 impl Work {
     /// Takes jobs until the reporter is gone: arrivals at once, departures when due.
     async fn run(self, mut jobs: mpsc::UnboundedReceiver<Job>) {
-        let mut waiting: VecDeque<(Instant, Vec<(Subject, u64)>)> = VecDeque::new();
+        let mut waiting = Departures::default();
         loop {
-            let due = waiting.front().map(|(due, _)| *due);
+            let due = waiting.next_due();
             tokio::select! {
                 biased;
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
@@ -91,11 +91,10 @@ impl Work {
                     while let Ok(job) = jobs.try_recv() {
                         match job {
                             Job::Arrive(subjects) => arrivals.push(subjects),
-                            Job::Depart { due, holds } => waiting.push_back((due, holds)),
+                            Job::Depart { due, holds } => waiting.push(due, holds),
                         }
                     }
-                    if let Some((_, holds)) = waiting.pop_front() {
-                        let holds = members_first(holds, &mut waiting);
+                    if let Some(holds) = waiting.pop_due() {
                         self.depart(holds).await;
                     }
                     for subjects in arrivals {
@@ -105,7 +104,7 @@ impl Work {
                 job = jobs.recv() => match job {
                     None => return,
                     Some(Job::Arrive(subjects)) => self.arrive(subjects).await,
-                    Some(Job::Depart { due, holds }) => waiting.push_back((due, holds)),
+                    Some(Job::Depart { due, holds }) => waiting.push(due, holds),
                 },
             }
         }
@@ -135,35 +134,92 @@ impl Work {
     }
 }
 
-/// The holds of a departure that fell due, preceded by the holds of the members of any
-/// channel it vacates that are still waiting: sockets that leave together race to queue
-/// their departures, and a member whose socket lost the race still left before the channel
-/// emptied, so it is reported before it.
-fn members_first(
-    holds: Vec<(Subject, u64)>,
-    waiting: &mut VecDeque<(Instant, Vec<(Subject, u64)>)>,
-) -> Vec<(Subject, u64)> {
-    let vacated: Vec<String> = holds
-        .iter()
-        .filter_map(|(subject, _)| match subject {
-            Subject::Channel(channel) => Some(channel.clone()),
-            Subject::Member { .. } => None,
-        })
-        .collect();
-    if vacated.is_empty() {
-        return holds;
+/// Departures waiting for their delay, in the order they fall due, with how many member
+/// holds wait per channel so that a channel's members can be found without a search when
+/// none wait.
+#[derive(Default)]
+struct Departures {
+    queue: VecDeque<(Instant, Vec<(Subject, u64)>)>,
+    members: HashMap<String, usize>,
+}
+
+impl Departures {
+    /// When the first departure falls due.
+    fn next_due(&self) -> Option<Instant> {
+        self.queue.front().map(|(due, _)| *due)
     }
-    let mut ordered = Vec::new();
-    for (_, later) in waiting.iter_mut() {
-        let (members, rest): (Vec<_>, Vec<_>) = later.drain(..).partition(|(subject, _)| {
-            matches!(subject, Subject::Member { channel, .. } if vacated.contains(channel))
-        });
-        ordered.extend(members);
-        *later = rest;
+
+    /// Queues a departure.
+    fn push(&mut self, due: Instant, holds: Vec<(Subject, u64)>) {
+        for channel in holds
+            .iter()
+            .filter_map(|(subject, _)| member_channel(subject))
+        {
+            *self.members.entry(channel.to_string()).or_default() += 1;
+        }
+        self.queue.push_back((due, holds));
     }
-    waiting.retain(|(_, later)| !later.is_empty());
-    ordered.extend(holds);
-    ordered
+
+    /// The first departure, preceded by the holds of the members of any channel it vacates
+    /// that are still waiting: sockets that leave together race to queue their departures,
+    /// and a member whose socket lost the race still left before the channel emptied, so
+    /// it is reported before it.
+    fn pop_due(&mut self) -> Option<Vec<(Subject, u64)>> {
+        let (_, holds) = self.queue.pop_front()?;
+        self.uncount(&holds);
+        let mut ordered = Vec::new();
+        for (subject, _) in &holds {
+            if let Subject::Channel(channel) = subject {
+                ordered.extend(self.take_members_of(channel));
+            }
+        }
+        ordered.extend(holds);
+        Some(ordered)
+    }
+
+    /// Takes the waiting member holds of `channel` out of the queue.
+    fn take_members_of(&mut self, channel: &str) -> Vec<(Subject, u64)> {
+        if !self.members.contains_key(channel) {
+            return Vec::new();
+        }
+        let of_channel = |subject: &Subject| member_channel(subject) == Some(channel);
+        let mut taken = Vec::new();
+        for (_, later) in self.queue.iter_mut() {
+            if later.iter().any(|(subject, _)| of_channel(subject)) {
+                let (members, rest): (Vec<_>, Vec<_>) = later
+                    .drain(..)
+                    .partition(|(subject, _)| of_channel(subject));
+                taken.extend(members);
+                *later = rest;
+            }
+        }
+        self.queue.retain(|(_, later)| !later.is_empty());
+        self.members.remove(channel);
+        taken
+    }
+
+    /// Forgets the member holds of a departure leaving the queue.
+    fn uncount(&mut self, holds: &[(Subject, u64)]) {
+        for channel in holds
+            .iter()
+            .filter_map(|(subject, _)| member_channel(subject))
+        {
+            if let Some(count) = self.members.get_mut(channel) {
+                *count -= 1;
+                if *count == 0 {
+                    self.members.remove(channel);
+                }
+            }
+        }
+    }
+}
+
+/// The channel of a member subject.
+fn member_channel(subject: &Subject) -> Option<&str> {
+    match subject {
+        Subject::Member { channel, .. } => Some(channel),
+        Subject::Channel(_) => None,
+    }
 }
 
 /// What webhooks say when a subject arrives.
