@@ -8,7 +8,7 @@ mod support;
 
 use api_support::Api;
 use futures_util::StreamExt;
-use redis_support::Redis;
+use redis_support::{connected, Redis};
 use reverb_engine::Server;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -19,39 +19,14 @@ use support::{
 
 /// A server on a free port, a node of the cluster that shares `redis`.
 fn node(redis: &Redis) -> Server {
-    let scaling = json!({
-        "enabled": true,
-        "prefix": "test_",
-        "node_timeout": 3,
-        "server": {"host": "127.0.0.1", "port": redis.port, "timeout": 2},
-    });
     start_with(
-        json!({"scaling": scaling}),
+        json!({"scaling": redis.scaling()}),
         vec![app(
             "app-1",
             KEY,
             json!({"accept_client_events_from": "all"}),
         )],
     )
-}
-
-/// Waits until every node has reached Redis (so none misses what is published next).
-async fn connected(nodes: &[&Server]) {
-    within("every node to reach Redis", async {
-        loop {
-            let all = nodes.iter().all(|server| {
-                server.stats()["app-1"]
-                    .scaling
-                    .as_ref()
-                    .is_some_and(|s| s.redis == "connected")
-            });
-            if all {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
 }
 
 /// Waits until `server` reports Redis as disconnected.

@@ -5,7 +5,7 @@
 mod redis_support;
 mod support;
 
-use redis_support::Redis;
+use redis_support::{connected, Redis};
 use reverb_engine::{EngineEvent, Server, WebhookEvent};
 use serde_json::json;
 use std::time::Duration;
@@ -16,36 +16,11 @@ const DELAY_MS: u64 = 300;
 
 /// A node of the cluster on `redis` that reports every webhook event to the host.
 fn node(redis: &Redis) -> Server {
-    let scaling = json!({
-        "enabled": true,
-        "prefix": "test_",
-        "node_timeout": 3,
-        "server": {"host": "127.0.0.1", "port": redis.port, "timeout": 2},
-    });
     let webhooks = json!({"dispatch_events": true, "delay_ms": DELAY_MS});
     start_with(
-        json!({"scaling": scaling, "webhooks": webhooks}),
+        json!({"scaling": redis.scaling(), "webhooks": webhooks}),
         vec![app("app-1", KEY, json!({}))],
     )
-}
-
-/// Waits until every node has reached Redis.
-async fn connected(nodes: &[&Server]) {
-    within("every node to reach Redis", async {
-        loop {
-            let all = nodes.iter().all(|server| {
-                server.stats()["app-1"]
-                    .scaling
-                    .as_ref()
-                    .is_some_and(|s| s.redis == "connected")
-            });
-            if all {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
 }
 
 /// The occupancy and member events both nodes reported, once `settled` says enough came

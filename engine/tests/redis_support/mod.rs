@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+use reverb_engine::Server;
+use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -71,6 +73,17 @@ impl Redis {
         }
     }
 
+    /// The `scaling` block of a node that shares this Redis: a short node timeout, so a
+    /// dead node is noticed within a test's waits.
+    pub fn scaling(&self) -> Value {
+        json!({
+            "enabled": true,
+            "prefix": "test_",
+            "node_timeout": 3,
+            "server": {"host": "127.0.0.1", "port": self.port, "timeout": 2},
+        })
+    }
+
     /// Kills the server and waits for it to exit.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
@@ -96,5 +109,25 @@ fn answering_pid(port: u16) -> Option<u32> {
 impl Drop for Redis {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Waits until every node has reached Redis (so none misses what is published next).
+pub async fn connected(nodes: &[&Server]) {
+    let all_connected = || {
+        nodes.iter().all(|server| {
+            server.stats()["app-1"]
+                .scaling
+                .as_ref()
+                .is_some_and(|s| s.redis == "connected")
+        })
+    };
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while !all_connected() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not every node reached Redis within {TIMEOUT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
