@@ -56,6 +56,15 @@ pub enum StartError {
     /// The Redis settings of `scaling` cannot be used.
     #[error("could not set up scaling: {0}")]
     Scaling(#[from] redis::RedisError),
+    /// Redis answered but refused the `scaling.server` settings (a password, a certificate,
+    /// cluster mode), so scaling could never work.
+    #[error("could not use Redis at {address}: {} {}", refused.key, refused.problem)]
+    RedisRefused {
+        /// Where Redis is, without the password.
+        address: String,
+        /// The key to change and why.
+        refused: scaling::Refused,
+    },
     /// Threads, the runtime or the event queue could not be created.
     #[error("could not start the server runtime: {0}")]
     Runtime(#[from] io::Error),
@@ -143,6 +152,12 @@ impl Server {
                 .enable_all()
                 .build()
         })?;
+        if let Some(cluster) = &cluster {
+            if let Err(refused) = check_redis_settings(&runtime, cluster) {
+                runtime.shutdown_background();
+                return Err(refused);
+            }
+        }
         let state = {
             let _inside = runtime.enter();
             Arc::new(ServerState::new(config, events, tls, peers))
@@ -339,6 +354,26 @@ struct Listeners {
     public: std::net::TcpListener,
     /// `/metrics`, when metrics are on.
     metrics: Option<std::net::TcpListener>,
+}
+
+/// Tries the Redis settings on the new runtime before anything serves. The caller waits on a
+/// channel, not with `block_on`, since a host (a test, say) may already run its own runtime.
+fn check_redis_settings(
+    runtime: &tokio::runtime::Runtime,
+    cluster: &Arc<Cluster>,
+) -> Result<(), StartError> {
+    let (answer, checked) = std::sync::mpsc::channel();
+    let checking = cluster.clone();
+    runtime.spawn(async move {
+        let _ = answer.send(checking.check_settings().await);
+    });
+    match checked.recv() {
+        Ok(Err(refused)) => Err(StartError::RedisRefused {
+            address: cluster.redis_address(),
+            refused,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// How often a draining server looks whether any socket is still open.

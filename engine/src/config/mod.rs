@@ -21,7 +21,7 @@ mod webhooks;
 
 pub use app::{AppConfig, ClientEventsFrom, RateLimit};
 pub use metrics::MetricsConfig;
-pub use scaling::{RedisServer, ScalingConfig};
+pub use scaling::{RedisAddress, RedisServer, RedisTls, ScalingConfig};
 pub use webhooks::{WebhookConfig, WebhookKind, WebhookSettings};
 
 use crate::tls::TlsFiles;
@@ -355,8 +355,13 @@ mod tests {
         let scaling = Config::from_value(&root).unwrap().scaling.unwrap();
         assert_eq!(scaling.channel, "reverb");
         assert_eq!(scaling.prefix, "");
-        assert_eq!(scaling.server.host, "redis.internal");
-        assert_eq!(scaling.server.port, 6380);
+        assert_eq!(
+            scaling.server.address,
+            RedisAddress::Tcp {
+                host: "redis.internal".into(),
+                port: 6380
+            }
+        );
         assert_eq!(scaling.server.database, 2);
         assert_eq!(scaling.server.password, None);
         assert_eq!(scaling.timeout, Duration::from_secs(10));

@@ -1,17 +1,23 @@
-//! The names of everything reverb-rs keeps in Redis, all under the configured prefix.
+//! The names of everything reverb-rs keeps in Redis, all under the configured prefix and the
+//! hash tag `{reverb-rs}`, which keeps every key on one slot of a
+//! Redis Cluster.
 //!
 //! ```text
 //! {prefix}{channel}                                  the pub/sub channel
-//! {prefix}reverb-rs:nodes                            set of node ids
-//! {prefix}reverb-rs:node:{node}                      heartbeat, expires after node_timeout
-//! {prefix}reverb-rs:node:{node}:presence             set of ["app","channel"] the node has members in
-//! {prefix}reverb-rs:presence:{app}:{channel}:sockets hash "{node}|{user}" -> sockets of the user on the node
-//! {prefix}reverb-rs:presence:{app}:{channel}:users   hash user -> sockets of the user in the cluster
-//! {prefix}reverb-rs:presence:{app}:{channel}:info    hash user -> channel_data
-//! {prefix}reverb-rs:cache:{app}:{channel}            a cache channel's last event, expires with its TTL
-//! {prefix}reverb-rs:occupancy:{app}:{subject}        set of nodes that have a webhook subject
-//! {prefix}reverb-rs:node:{node}:occupancy            set of ["app","subject"] the node has
+//! {prefix}{reverb-rs}:nodes                          set of node ids
+//! {prefix}{reverb-rs}:node:{node}                    heartbeat, expires after node_timeout
+//! {prefix}{reverb-rs}:node:{node}:presence           set of ["app","channel"] the node has members in
+//! {prefix}{reverb-rs}:presence:{app}:{channel}:sockets hash "{node}|{user}" -> sockets of the user on the node
+//! {prefix}{reverb-rs}:presence:{app}:{channel}:users hash user -> sockets of the user in the cluster
+//! {prefix}{reverb-rs}:presence:{app}:{channel}:info  hash user -> channel_data
+//! {prefix}{reverb-rs}:cache:{app}:{channel}          a cache channel's last event, expires with its TTL
+//! {prefix}{reverb-rs}:occupancy:{app}:{subject}      set of nodes that have a webhook subject
+//! {prefix}{reverb-rs}:node:{node}:occupancy          set of ["app","subject"] the node has
 //! ```
+
+/// Every key's hash tag: a Redis Cluster keeps all of them on one slot, so one script can
+/// change a channel's hashes and the node's sets together.
+const HASH_TAG: &str = "{reverb-rs}";
 
 /// Builds key names for one prefix.
 #[derive(Debug, Clone)]
@@ -35,7 +41,7 @@ impl Keys {
     /// Keys under `prefix`, with `channel` as the pub/sub channel name.
     pub fn new(prefix: &str, channel: &str) -> Keys {
         Keys {
-            prefix: format!("{prefix}reverb-rs:"),
+            prefix: format!("{prefix}{HASH_TAG}:"),
             channel: format!("{prefix}{channel}"),
         }
     }
@@ -104,15 +110,15 @@ mod tests {
     fn every_name_carries_the_prefix() {
         let keys = Keys::new("shop_database_", "reverb");
         assert_eq!(keys.channel(), "shop_database_reverb");
-        assert_eq!(keys.nodes(), "shop_database_reverb-rs:nodes");
-        assert_eq!(keys.heartbeat("n1"), "shop_database_reverb-rs:node:n1");
+        assert_eq!(keys.nodes(), "shop_database_{reverb-rs}:nodes");
+        assert_eq!(keys.heartbeat("n1"), "shop_database_{reverb-rs}:node:n1");
         assert_eq!(
             keys.presence("1", "presence-room").users,
-            "shop_database_reverb-rs:presence:1:presence-room:users"
+            "shop_database_{reverb-rs}:presence:1:presence-room:users"
         );
         assert_eq!(
             keys.cache("1", "cache-a"),
-            "shop_database_reverb-rs:cache:1:cache-a"
+            "shop_database_{reverb-rs}:cache:1:cache-a"
         );
     }
 }

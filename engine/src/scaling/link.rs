@@ -1,11 +1,11 @@
 //! The node's link to Redis: the command connection, the publisher that pipelines what other
 //! nodes must know, and the subscriber that listens to them, reconnecting with backoff.
 
+use super::connection::Commands;
 use super::node;
 use super::wire::Envelope;
 use super::{Cluster, Local, Outgoing, PIPELINE_BATCH, RECONNECT_BACKOFF};
 use futures_util::StreamExt;
-use redis::aio::ConnectionManagerConfig;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -14,19 +14,10 @@ use tokio_util::sync::CancellationToken;
 /// Runs the node's side of the cluster until the server stops: the connection to Redis, the
 /// publisher, the subscriber and the heartbeat.
 pub async fn run(cluster: Arc<Cluster>, local: Local) {
-    let manager = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(cluster.config.timeout))
-        .set_response_timeout(Some(cluster.config.timeout))
-        .set_number_of_retries(1);
-    match cluster.client.get_connection_manager_lazy(manager) {
-        Ok(commands) => {
-            let _ = cluster.commands.set(commands);
-        }
-        Err(error) => {
-            cluster.set_connected(false, &local.events, || error.to_string());
-            return;
-        }
-    }
+    let Some(commands) = connect_commands(&cluster, &local).await else {
+        return;
+    };
+    let _ = cluster.commands.set(commands);
     let Some(queue) = cluster.outgoing_queue.lock().take() else {
         return;
     };
@@ -36,6 +27,31 @@ pub async fn run(cluster: Arc<Cluster>, local: Local) {
         listen(cluster.clone(), local.clone()),
         node::keep_alive(cluster, local),
     );
+}
+
+/// Opens the command connection, retrying with backoff while a cluster cannot tell its slot
+/// map; `None` when the server stops first.
+async fn connect_commands(cluster: &Cluster, local: &Local) -> Option<Commands> {
+    let mut backoff = RECONNECT_BACKOFF.0;
+    loop {
+        let attempt = cluster.endpoints.commands(cluster.config.timeout);
+        let attempt = tokio::select! {
+            _ = local.shutdown.cancelled() => return None,
+            attempt = tokio::time::timeout(cluster.config.timeout, attempt) => attempt,
+        };
+        match attempt {
+            Ok(Ok(commands)) => return Some(commands),
+            Ok(Err(error)) => cluster.set_connected(false, &local.events, || error.to_string()),
+            Err(_) => cluster.set_connected(false, &local.events, || {
+                format!("Redis did not answer within {:?}", cluster.config.timeout)
+            }),
+        }
+        tokio::select! {
+            _ = local.shutdown.cancelled() => return None,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(RECONNECT_BACKOFF.1);
+    }
 }
 
 /// Sends queued messages to Redis, many per pipeline; drops them while Redis is away.
@@ -98,7 +114,7 @@ async fn listen(cluster: Arc<Cluster>, local: Arc<Local>) {
     let mut backoff = RECONNECT_BACKOFF.0;
     loop {
         let subscribe = async {
-            let mut pubsub = cluster.client.get_async_pubsub().await?;
+            let mut pubsub = cluster.endpoints.server.get_async_pubsub().await?;
             pubsub.subscribe(cluster.keys.channel()).await?;
             // The command connection must work too before the node counts as connected.
             let mut commands = cluster.connection().ok_or_else(super::unreachable)?;

@@ -7,7 +7,8 @@
 //! keeps serving its own sockets; the outage is reported once and shown in `/up` and stats.
 //!
 //! - [`wire`]: the messages nodes exchange; apps are named by id, secrets never travel.
-//! - [`keys`]: every Redis name, under the configured prefix.
+//! - [`connection`]: reaching one Redis server or a Redis Cluster, over TCP or TLS.
+//! - [`keys`]: every Redis name, under the configured prefix and one hash tag.
 //! - [`presence`]: presence membership counted across the cluster, changed by Lua scripts.
 //! - [`occupancy`]: the channels and members webhooks report, counted across the cluster.
 //! - [`link`]: the node's link to Redis: connecting, publishing, listening.
@@ -16,6 +17,7 @@
 //! The apps reach the cluster as their [`Peers`]; the cluster hands what other nodes send to
 //! this node through [`LocalNode`]. Neither knows the other's types.
 
+mod connection;
 mod keys;
 mod link;
 mod node;
@@ -23,19 +25,20 @@ mod occupancy;
 mod presence;
 mod wire;
 
+pub use connection::Refused;
 pub use link::run;
 
 use crate::channels::census::{Census, Filter};
 use crate::channels::presence::MemberData;
-use crate::config::{RedisServer, ScalingConfig};
+use crate::config::ScalingConfig;
 use crate::events::{EngineEvent, EventQueue};
 use crate::peers::{Joined, Left, LocalNode, Peers, ScalingStatus, Tally};
 use crate::socket::Frame;
+use connection::{Commands, Endpoints};
 use futures_util::future::BoxFuture;
 use keys::Keys;
 use parking_lot::Mutex;
-use redis::aio::ConnectionManager;
-use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, RedisResult};
+use redis::RedisResult;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -56,6 +59,9 @@ const QUESTION_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How much longer a cluster-wide read waits once every node known alive has answered.
 const STRAY_LISTENER_GRACE: Duration = Duration::from_millis(20);
+
+/// How long the check before the server starts waits for Redis to answer.
+const SETTINGS_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The first and the longest pause between attempts to reach Redis.
 const RECONNECT_BACKOFF: (Duration, Duration) =
@@ -100,9 +106,10 @@ pub struct Cluster {
     /// Every Redis name, under the prefix.
     keys: Keys,
     config: ScalingConfig,
-    client: redis::Client,
+    /// The clients that reach Redis.
+    endpoints: Endpoints,
     /// The command connection (publishing, scripts, heartbeats), once [`run`] created it.
-    commands: OnceLock<ConnectionManager>,
+    commands: OnceLock<Commands>,
     /// Messages for the publisher task.
     outgoing: mpsc::Sender<Outgoing>,
     /// The publisher task's end of `outgoing`, until it starts.
@@ -133,7 +140,7 @@ impl Cluster {
         Ok(Cluster {
             node_id: format!("{:016x}", rand::random::<u64>()),
             keys: Keys::new(&config.prefix, &config.channel),
-            client: redis::Client::open(connection_info(&config.server)?)?,
+            endpoints: Endpoints::new(&config.server, config.timeout)?,
             config: config.clone(),
             commands: OnceLock::new(),
             outgoing,
@@ -148,6 +155,18 @@ impl Cluster {
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
         })
+    }
+
+    /// Tries the settings once before the server starts: `Err` names the key to change when
+    /// Redis answered and refused them; a Redis that cannot be reached is not an error.
+    pub async fn check_settings(&self) -> Result<(), Refused> {
+        let wait = self.config.timeout.min(SETTINGS_CHECK_TIMEOUT);
+        connection::check(&self.endpoints, &self.config.server, wait).await
+    }
+
+    /// Where Redis is, without the password, for errors and the host's banner.
+    pub fn redis_address(&self) -> String {
+        self.config.server.display()
     }
 
     /// Whether Redis answered last time it was tried.
@@ -266,7 +285,7 @@ impl Cluster {
     }
 
     /// The shared command connection, once [`run`] created it.
-    fn connection(&self) -> Option<ConnectionManager> {
+    fn connection(&self) -> Option<Commands> {
         self.commands.get().cloned()
     }
 
@@ -282,7 +301,9 @@ impl Cluster {
             }
         } else {
             self.resync_needed.store(true, Ordering::Release);
-            EngineEvent::ScalingDisconnected { error: error() }
+            EngineEvent::ScalingDisconnected {
+                error: format!("{}: {}", self.redis_address(), error()),
+            }
         });
     }
 
@@ -407,23 +428,6 @@ impl Peers for Cluster {
     fn status(&self) -> Option<ScalingStatus> {
         Some(self.current_status())
     }
-}
-
-/// How to reach Redis, from a URL or from host, port and credentials.
-fn connection_info(server: &RedisServer) -> RedisResult<redis::ConnectionInfo> {
-    if let Some(url) = &server.url {
-        return url.as_str().into_connection_info();
-    }
-    let mut settings = RedisConnectionInfo::default().set_db(server.database);
-    if let Some(username) = &server.username {
-        settings = settings.set_username(username);
-    }
-    if let Some(password) = &server.password {
-        settings = settings.set_password(password);
-    }
-    Ok(ConnectionAddr::Tcp(server.host.clone(), server.port)
-        .into_connection_info()?
-        .set_redis_settings(settings))
 }
 
 fn timed_out() -> redis::RedisError {
