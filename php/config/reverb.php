@@ -53,6 +53,15 @@ return [
                     'password' => env('REDIS_PASSWORD'),
                     'database' => env('REDIS_DB', '0'),
                     'timeout' => env('REDIS_TIMEOUT', 60),
+                    // reverb-rs: 'tls' encrypts the connection (as a rediss:// or tls:// URL does).
+                    'scheme' => env('REDIS_SCHEME'),
+                    // reverb-rs: PHP's SSL context names; the system's roots when cafile is null.
+                    'tls' => [
+                        'cafile' => env('REDIS_TLS_CAFILE'),
+                        'verify_peer' => env('REDIS_TLS_VERIFY_PEER', true),
+                    ],
+                    // reverb-rs: true when Redis runs in cluster mode (a managed "cluster mode" service).
+                    'cluster' => env('REVERB_SCALING_CLUSTER', false),
                 ],
             ],
             'pulse_ingest_interval' => env('REVERB_PULSE_INGEST_INTERVAL', 15),

@@ -28,7 +28,7 @@ import {
   waitUntil,
   within,
 } from './laravel-support.mjs';
-import { startRedis } from './redis-support.mjs';
+import { ACL_USER, makeCertificates, startSecuredRedis } from './redis-support.mjs';
 import { LARAVEL, laravelApp } from './laravel-apps-support.mjs';
 
 const room = () => `t${randomBytes(4).toString('hex')}`;
@@ -174,12 +174,13 @@ for (const target of targets) {
       }
     });
 
-    test('two `reverb:start` nodes scaled over Redis: Echo users on each see each other and the app\'s events', async () => {
-      const redis = await startRedis();
+    test('two `reverb:start` nodes scaled over a TLS Redis with an ACL user: Echo users on each see each other and the app\'s events', async () => {
+      const certificates = makeCertificates();
+      const redis = await startSecuredRedis(certificates);
       const env = {
         REVERB_SCALING_ENABLED: 'true',
-        REDIS_HOST: '127.0.0.1',
-        REDIS_PORT: String(redis.port),
+        REDIS_URL: redis.url(),
+        REDIS_TLS_CAFILE: certificates.ca,
         REVERB_SCALING_PREFIX: `e2e_${room()}_`,
       };
       const stack = await startStack(options({ env }));
@@ -189,7 +190,8 @@ for (const target of targets) {
       try {
         for (const node of [stack.reverb, nodeB]) {
           await waitUntil(() => /Connected to Redis/.test(node.output()), 10_000, 'the node reaching Redis');
-          assert.match(node.output(), new RegExp(`Scaling over Redis 127\\.0\\.0\\.1:${redis.port}`));
+          assert.match(node.output(), new RegExp(`Scaling over Redis rediss://${ACL_USER.name}@127\\.0\\.0\\.1:${redis.port}/0`));
+          assert.doesNotMatch(node.output(), new RegExp(ACL_USER.password));
         }
         const alice = await login(stack.web.url, 'Alice');
         const bob = await login(stack.web.url, 'Bob');
@@ -222,6 +224,25 @@ for (const target of targets) {
         echos.forEach((echo) => echo.disconnect());
         await Promise.all([stack.stop(), nodeB.stop()]);
         await redis.stop();
+        certificates.remove();
+      }
+    });
+
+    test('`reverb:start` refuses a Redis password Redis refuses, naming the key and where it came from', async () => {
+      const certificates = makeCertificates();
+      const redis = await startSecuredRedis(certificates);
+      try {
+        const started = await artisan(['reverb:start', '--host=127.0.0.1', '--port=0'], options({
+          env: { REVERB_SCALING_ENABLED: 'true', REDIS_URL: redis.url('wrong-password'), REDIS_TLS_CAFILE: certificates.ca },
+        }));
+        const output = started.stdout + started.stderr;
+        assert.notEqual(started.code, 0, output);
+        assert.match(output, /servers\.reverb\.scaling\.server\.password/);
+        assert.match(output, /The Redis settings come from servers\.reverb\.scaling\.server/);
+        assert.doesNotMatch(output, /wrong-password/);
+      } finally {
+        await redis.stop();
+        certificates.remove();
       }
     });
 

@@ -125,6 +125,13 @@ impl RedisServer {
                 ))
             }
         };
+        if let RedisAddress::Tcp { host, .. } = &mut redis.address {
+            // phpredis takes `tls://host` as the host of an encrypted connection.
+            if let Some(bare) = host.strip_prefix("tls://") {
+                *host = bare.to_string();
+                encrypted = true;
+            }
+        }
         if let Some(url) = server.optional_string("url")?.filter(|url| !url.is_empty()) {
             encrypted = redis.apply_url(&url, &server.key("url"))?;
         }
@@ -324,6 +331,8 @@ mod tests {
         assert!(redis.tls.is_some());
         let redis = server(json!({"host": "::1", "scheme": "tls"})).unwrap();
         assert_eq!(redis.display(), "rediss://[::1]:6379/0");
+        let redis = server(json!({"host": "tls://cache.internal", "port": "6380"})).unwrap();
+        assert_eq!(redis.display(), "rediss://cache.internal:6380/0");
         let redis = server(json!({"url": "unix:///run/redis.sock?db=4"})).unwrap();
         assert_eq!(redis.address, RedisAddress::Unix("/run/redis.sock".into()));
         assert_eq!(redis.database, 4);

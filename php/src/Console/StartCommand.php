@@ -64,6 +64,11 @@ final class StartCommand extends Command
 
     private bool $stopping = false;
 
+    /**
+     * Which configuration the Redis for scaling came from, for the banner.
+     */
+    private string $redisConnection = '';
+
     public function handle(): int
     {
         if (!extension_loaded('reverb_rs')) {
@@ -88,9 +93,11 @@ final class StartCommand extends Command
             $server->start();
         } catch (ServerException $e) {
             $this->error($e->getMessage());
-            $this->line(str_contains($e->getMessage(), 'for metrics')
-                ? 'Is another process already listening there? Use REVERB_METRICS_HOST and REVERB_METRICS_PORT.'
-                : "Is another server already listening on port {$options['port']}? Use --port or REVERB_SERVER_PORT.");
+            $this->line(match (true) {
+                str_contains($e->getMessage(), 'could not use Redis') => "The Redis settings come from {$this->redisConnection} (config/reverb.php or config/database.php, REDIS_* in .env).",
+                str_contains($e->getMessage(), 'for metrics') => 'Is another process already listening there? Use REVERB_METRICS_HOST and REVERB_METRICS_PORT.',
+                default => "Is another server already listening on port {$options['port']}? Use --port or REVERB_SERVER_PORT.",
+            });
             return self::FAILURE;
         }
         $this->laravel->instance(Server::class, $server);
@@ -213,19 +220,93 @@ final class StartCommand extends Command
 
     /**
      * `scaling` completed the way Reverb does: without its own `server` settings it uses
-     * the app's default Redis connection; every key and channel gets Laravel's Redis prefix.
+     * the app's default Redis connection (or, for an app on a Redis Cluster, the first node of
+     * its default cluster); every key and channel gets Laravel's Redis prefix. `REDIS_SCHEME`,
+     * `REDIS_TLS_CAFILE`, `REDIS_TLS_VERIFY_PEER` and `REVERB_SCALING_CLUSTER` fill their keys in
+     * a config/reverb.php published without them (laravel/reverb's, say).
      */
     private function scalingConfig(array $scaling): array
     {
         $config = $this->laravel['config'];
-        $server = array_filter((array) ($scaling['server'] ?? []), fn ($value) => $value !== null && $value !== '');
-        if ($server === []) {
-            $server = (array) $config->get('database.redis.default', []);
+        $given = (array) ($scaling['server'] ?? []);
+        $server = self::filled($given);
+        $this->redisConnection = 'servers.reverb.scaling.server';
+        if (self::filled($server, ['tls', 'cluster', 'timeout', 'scheme']) === []) {
+            [$this->redisConnection, $fallback] = self::defaultRedisConnection((array) $config->get('database.redis', []));
+            $server = array_replace(self::filled($fallback), $server);
+        }
+        $fromEnv = [
+            'scheme' => env('REDIS_SCHEME'),
+            'cluster' => env('REVERB_SCALING_CLUSTER'),
+            'tls' => self::filled(['cafile' => env('REDIS_TLS_CAFILE'), 'verify_peer' => env('REDIS_TLS_VERIFY_PEER')]),
+        ];
+        foreach (self::filled($fromEnv) as $key => $value) {
+            if (!array_key_exists($key, $given) && !array_key_exists($key, $server)) {
+                $server[$key] = $value;
+            }
         }
         $scaling['server'] = $server;
         $scaling['prefix'] ??= (string) $config->get('database.redis.options.prefix', '');
 
         return $scaling;
+    }
+
+    /**
+     * The app's own Redis connection for scaling, and its name: `database.redis.default`, or the
+     * first node of `database.redis.clusters.default` in cluster mode.
+     *
+     * @return array{0: string, 1: array}
+     */
+    private static function defaultRedisConnection(array $redis): array
+    {
+        if (is_array($redis['default'] ?? null) && self::filled($redis['default']) !== []) {
+            return ['database.redis.default', $redis['default']];
+        }
+        $nodes = $redis['clusters']['default'] ?? null;
+        if (is_array($nodes) && is_array(reset($nodes))) {
+            return ['database.redis.clusters.default', reset($nodes) + ['cluster' => true]];
+        }
+
+        return ['database.redis.default', []];
+    }
+
+    /**
+     * `$values` without null and empty entries, nor the keys in `$ignored`.
+     */
+    private static function filled(array $values, array $ignored = []): array
+    {
+        return array_filter(
+            array_diff_key($values, array_flip($ignored)),
+            fn ($value) => $value !== null && $value !== '' && $value !== []
+        );
+    }
+
+    /**
+     * Where Redis is, as a URL without its password, for the banner.
+     */
+    private static function redisLocation(array $redis): string
+    {
+        if (!empty($redis['url'])) {
+            $url = (array) parse_url((string) $redis['url']);
+            $redis = array_filter([
+                'scheme' => $url['scheme'] ?? null,
+                'host' => $url['host'] ?? null,
+                'port' => $url['port'] ?? null,
+                'username' => isset($url['user']) ? urldecode($url['user']) : null,
+                'database' => isset($url['path']) ? ltrim($url['path'], '/') : null,
+            ]) + $redis;
+        }
+        $tls = in_array($redis['scheme'] ?? '', ['tls', 'rediss', 'valkeys'], true);
+        $user = empty($redis['username']) ? '' : "{$redis['username']}@";
+
+        return sprintf(
+            '%s://%s%s:%s/%s',
+            $tls ? 'rediss' : 'redis',
+            $user,
+            $redis['host'] ?? '127.0.0.1',
+            $redis['port'] ?? 6379,
+            $redis['database'] ?? 0
+        );
     }
 
     /**
@@ -301,15 +382,12 @@ final class StartCommand extends Command
             ));
         }
         if (filter_var($options['scaling']['enabled'] ?? false, FILTER_VALIDATE_BOOLEAN)) {
-            $redis = $options['scaling']['server'] ?? [];
-            if (!empty($redis['url'])) {
-                // Only where Redis is: the URL may hold a password.
-                $redis = (array) parse_url((string) $redis['url']);
-            }
+            $redis = (array) ($options['scaling']['server'] ?? []);
             $this->line(sprintf(
-                '  Scaling over Redis %s:%s, channel "%s%s"',
-                $redis['host'] ?? '127.0.0.1',
-                $redis['port'] ?? 6379,
+                '  Scaling over Redis %s (%s%s), channel "%s%s"',
+                self::redisLocation($redis),
+                $this->redisConnection,
+                filter_var($redis['cluster'] ?? false, FILTER_VALIDATE_BOOLEAN) ? ', cluster mode' : '',
                 $options['scaling']['prefix'] ?? '',
                 $options['scaling']['channel'] ?? 'reverb'
             ));
