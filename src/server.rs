@@ -109,6 +109,40 @@ impl Server {
         Ok(json_to_array(&serde_json::Value::Array(events)))
     }
 
+    /// Serves exactly the apps of `$apps` (entries shaped like `config('reverb.apps.apps')`)
+    /// from now on, without a restart: new apps start, changed apps take their new settings
+    /// (a rotated secret is valid at once; open sockets go on), apps left out close their
+    /// sockets with 4001 and apps with `'enabled' => false` with 4003. Returns the refused
+    /// entries as `[['app_id' => ?string, 'key' => 'apps.apps.N.field', 'message' => ...]]`;
+    /// the app each names keeps its running version.
+    pub fn set_apps(&self, apps: &ZendHashTable) -> PhpResult<ZBox<ZendHashTable>> {
+        let entries = match array_to_json(apps) {
+            serde_json::Value::Array(entries) => entries,
+            serde_json::Value::Object(entries) => entries.into_iter().map(|(_, v)| v).collect(),
+            _ => Vec::new(),
+        };
+        let (_, refused) = self.engine()?.set_apps(&entries);
+        Ok(json_to_array(
+            &serde_json::to_value(refused).unwrap_or_default(),
+        ))
+    }
+
+    /// Answers the `app_lookup` event numbered `$lookup` with the app entry for the key or
+    /// id it asked about, or null when there is none. Returns null when the answer was
+    /// taken, else why not (an entry with a bad value, named by key; a lookup that timed out).
+    pub fn answer_app_lookup(
+        &self,
+        lookup: i64,
+        app: Option<&ZendHashTable>,
+    ) -> PhpResult<Option<String>> {
+        let entry = app.map(array_to_json);
+        let lookup = u64::try_from(lookup).unwrap_or(0);
+        Ok(self
+            .engine()?
+            .answer_app_lookup(lookup, entry.as_ref())
+            .err())
+    }
+
     /// A file descriptor that becomes readable when events are ready, for `stream_select`
     /// loops (open it with `fopen('php://fd/N', 'r')`).
     pub fn event_fd(&self) -> PhpResult<i64> {

@@ -13,12 +13,14 @@ use crate::webhooks::counting::SubscriptionCounts;
 use crate::webhooks::occupancy::{Occupancy, Subject};
 use crate::webhooks::reporter::{self, Reporter};
 use crate::webhooks::{WebhookEvent, WebhookStats, Webhooks};
+use arc_swap::ArcSwap;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// One app while the server runs.
 ///
@@ -26,8 +28,14 @@ use std::time::Duration;
 /// events, presence changes and terminations are handed to the app's [`Peers`] after this
 /// node has served its own sockets.
 pub struct App {
-    /// The app's configuration.
-    pub config: AppConfig,
+    /// The app's id, which never changes while the app runs.
+    id: String,
+    /// The app's configuration, replaced as a whole when the host changes the app.
+    config: ArcSwap<AppConfig>,
+    /// Cancelled, with the reason in `close_reason`, when the app is removed or disabled.
+    closed: CancellationToken,
+    /// Why every socket of the app is closed.
+    close_reason: OnceLock<PusherError>,
     /// The app's channels.
     pub channels: ChannelRegistry,
     /// The app's signed-in users.
@@ -156,13 +164,53 @@ impl App {
             counts: SubscriptionCounts::default(),
             connections: AtomicUsize::new(0),
             traffic: Traffic::default(),
-            config,
+            id: config.app_id.clone(),
+            config: ArcSwap::from_pointee(config),
+            closed: CancellationToken::new(),
+            close_reason: OnceLock::new(),
         }
+    }
+
+    /// The app's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The app's configuration as it is now: a changed app's sockets keep the one they read.
+    pub fn config(&self) -> Arc<AppConfig> {
+        self.config.load_full()
+    }
+
+    /// Takes a changed configuration of this app (a rotated secret, new limits or origins);
+    /// sockets already open go on, what they read next is the new one.
+    pub fn reconfigure(&self, config: AppConfig) {
+        self.config.store(Arc::new(config));
+    }
+
+    /// Closes every socket of the app with `reason` (4001 for a removed app, 4003 for a
+    /// disabled one), now and for any socket that would still open on it.
+    pub fn close(&self, reason: PusherError) {
+        let _ = self.close_reason.set(reason);
+        self.closed.cancel();
+    }
+
+    /// Resolves, with the reason, once the app is closed.
+    pub async fn closed(&self) -> PusherError {
+        self.closed.cancelled().await;
+        self.close_reason
+            .get()
+            .cloned()
+            .unwrap_or(PusherError::ApplicationDoesNotExist)
+    }
+
+    /// Whether the app was closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
     }
 
     /// Takes a connection slot, or `None` when the app is at `max_connections`.
     pub fn try_connect(self: &Arc<Self>) -> Option<ConnectionSlot> {
-        let limit = self.config.max_connections.unwrap_or(usize::MAX);
+        let limit = self.config().max_connections.unwrap_or(usize::MAX);
         self.connections
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
                 (current < limit).then_some(current + 1)
@@ -196,14 +244,13 @@ impl App {
             .map(|(channel, frame)| {
                 let delivered = self.deliver_local(channel, frame, except);
                 if name::is_cached(channel) {
-                    let ttl = self.config.cache_ttl;
-                    self.peers
-                        .store_cached(&self.config.app_id, channel, frame, ttl);
+                    let ttl = self.config().cache_ttl;
+                    self.peers.store_cached(&self.id(), channel, frame, ttl);
                 }
                 delivered
             })
             .sum();
-        self.peers.deliver(&self.config.app_id, &published, except);
+        self.peers.deliver(&self.id(), &published, except);
         delivered
     }
 
@@ -212,15 +259,14 @@ impl App {
     pub fn relay(&self, channel: &str, frame: Frame, sender: &str) -> usize {
         let delivered = self.deliver_local(channel, &frame, Some(sender));
         self.peers
-            .deliver(&self.config.app_id, &[(channel, frame)], Some(sender));
+            .deliver(&self.id(), &[(channel, frame)], Some(sender));
         delivered
     }
 
     /// Sends `frame` to this node's subscribers of `channel` and to every other node's.
     fn announce(&self, channel: &str, frame: Frame, except: Option<&str>) {
         self.deliver_local(channel, &frame, except);
-        self.peers
-            .deliver(&self.config.app_id, &[(channel, frame)], except);
+        self.peers.deliver(&self.id(), &[(channel, frame)], except);
     }
 
     /// Hands `frame` to this node's subscribers of `channel` except `except`, keeping it as
@@ -239,9 +285,12 @@ impl App {
         connection: &Arc<Connection>,
         member: Option<&MemberData>,
     ) -> Result<Subscribed, PusherError> {
-        let mut outcome =
-            self.channels
-                .subscribe(name, connection, member, self.config.max_presence_members)?;
+        let mut outcome = self.channels.subscribe(
+            name,
+            connection,
+            member,
+            self.config().max_presence_members,
+        )?;
         if let Some(replaced) = &outcome.replaced {
             self.departed(name, false, Some(replaced));
         }
@@ -259,7 +308,7 @@ impl App {
         }
         let socket_id = connection.socket_id();
         let added = || Frame::from(frames::member_added(name, &member.channel_data));
-        outcome.payload = match self.peers.join(&self.config.app_id, name, member).await {
+        outcome.payload = match self.peers.join(&self.id(), name, member).await {
             Joined::Counted { first, members } => {
                 if first {
                     self.announce(name, added(), Some(socket_id));
@@ -294,7 +343,7 @@ impl App {
         let channel = channel.to_string();
         tokio::spawn(async move {
             let removed = || Frame::from(frames::member_removed(&channel, &departure.user_id));
-            let app_id = &app.config.app_id;
+            let app_id = &app.id();
             match app.peers.leave(app_id, &channel, &departure.key).await {
                 Left::Counted { last: true } => app.announce(&channel, removed(), None),
                 Left::Counted { last: false } => {}
@@ -376,7 +425,7 @@ impl App {
     /// subscriber's socket calls it once it has sent `subscription_succeeded`, so the count
     /// never comes first.
     pub fn count_changed(self: &Arc<Self>, channel: &str) {
-        let subscribers = self.config.subscription_count;
+        let subscribers = self.config().subscription_count;
         let webhooks = self.webhooks.wants(WebhookKind::SubscriptionCount, channel);
         if name::is_presence(channel) || !(subscribers || webhooks) {
             return;
@@ -446,7 +495,7 @@ impl App {
     pub async fn cached_event(&self, name: &str) -> Option<(Frame, Duration)> {
         match self.channels.cached_event(name) {
             Some(cached) => Some(cached),
-            None => self.peers.cached_event(&self.config.app_id, name).await,
+            None => self.peers.cached_event(&self.id(), name).await,
         }
     }
 
@@ -461,7 +510,7 @@ impl App {
     /// The channels that `filter` covers and the sockets, of the whole cluster.
     pub async fn census(&self, filter: Filter) -> Census {
         let mut census = self.local_census(&filter);
-        for other in self.peers.ask(&self.config.app_id, filter).await {
+        for other in self.peers.ask(&self.id(), filter).await {
             census.merge(other);
         }
         census
@@ -517,7 +566,7 @@ impl App {
     /// joined a presence channel as that user, on every node of a cluster. Returns how many
     /// of this node's sockets were closed.
     pub fn terminate_user(&self, user_id: &str) -> usize {
-        self.peers.terminate(&self.config.app_id, user_id);
+        self.peers.terminate(&self.id(), user_id);
         self.terminate_local(user_id)
     }
 

@@ -1,24 +1,104 @@
-//! Every app of a running server, found by key (WebSocket) or by id (HTTP API, host, peers).
+//! Every app of a running server, found by key (WebSocket) or by id (HTTP API, host, peers),
+//! and changed while it serves: the host replaces the set (apps added, changed, disabled or
+//! removed) or adds one app it was asked for.
+//!
+//! Readers take the current set without a lock; a change builds a new set and swaps it in.
+//! A changed app keeps its channels and sockets and takes the new configuration; a removed
+//! or disabled app closes its sockets (4001, 4003).
 //!
 //! The set is also this node as its peers reach it: what other nodes hand over arrives
 //! through [`LocalNode`] and is passed to the app it names.
 
 use crate::app::App;
 use crate::channels::census::{Census, Filter};
-use crate::config::{AppConfig, WebhookSettings};
+use crate::config::{AppConfig, ConfigError, WebhookSettings};
 use crate::events::EventQueue;
 use crate::peers::{LocalMember, LocalNode, Peers};
+use crate::protocol::PusherError;
 use crate::socket::Frame;
 use crate::webhooks::Webhooks;
-use std::collections::HashMap;
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// The apps of one server.
 pub struct Apps {
+    set: ArcSwap<AppSet>,
+    factory: AppFactory,
+    /// Apps added because a client named them, and when each may be dropped if unused.
+    looked_up: Mutex<HashMap<String, Instant>>,
+    /// Serialises changes, so two never build on the same old set.
+    changing: Mutex<()>,
+}
+
+/// One version of the set.
+#[derive(Default)]
+struct AppSet {
     by_key: HashMap<String, Arc<App>>,
     by_id: HashMap<String, Arc<App>>,
+}
+
+/// What a new app needs from the server it runs in.
+struct AppFactory {
+    peers: Arc<dyn Peers>,
+    webhooks: WebhookSettings,
+    events: Arc<EventQueue>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+/// What a change of the app set did, by app id.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AppChanges {
+    /// Apps that were not served before.
+    pub added: Vec<String>,
+    /// Apps whose configuration changed.
+    pub changed: Vec<String>,
+    /// Apps no longer served (removed or disabled).
+    pub removed: Vec<String>,
+}
+
+/// An entry of a new app set that was refused, and why; the app's previous version, if it
+/// ran, goes on running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefusedApp {
+    /// The entry's `app_id`, when it has a readable one.
+    pub app_id: Option<String>,
+    /// The dotted path of the offending key, e.g. `apps.apps.3.ping_interval`.
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl AppFactory {
+    fn build(&self, config: AppConfig) -> Arc<App> {
+        let hooks = Webhooks::start(
+            &config,
+            &self.webhooks,
+            &self.events,
+            &self.shutdown,
+            &self.tasks,
+        );
+        let delay = self.webhooks.delay;
+        Arc::new(App::new(config, self.peers.clone(), hooks, delay))
+    }
+}
+
+impl AppSet {
+    fn of(apps: impl IntoIterator<Item = Arc<App>>) -> AppSet {
+        let mut set = AppSet::default();
+        for app in apps {
+            set.by_key.insert(app.config().key.clone(), app.clone());
+            set.by_id.insert(app.id().to_string(), app);
+        }
+        set
+    }
 }
 
 impl Apps {
@@ -32,39 +112,202 @@ impl Apps {
         shutdown: &CancellationToken,
         tasks: &TaskTracker,
     ) -> Apps {
-        let apps: Vec<Arc<App>> = configs
+        let factory = AppFactory {
+            peers: peers.clone(),
+            webhooks: webhooks.clone(),
+            events: events.clone(),
+            shutdown: shutdown.clone(),
+            tasks: tasks.clone(),
+        };
+        let apps = configs
             .iter()
-            .map(|config| {
-                let hooks = Webhooks::start(config, webhooks, events, shutdown, tasks);
-                let app = App::new(config.clone(), peers.clone(), hooks, webhooks.delay);
-                Arc::new(app)
-            })
-            .collect();
+            .filter(|config| config.enabled)
+            .map(|config| factory.build(config.clone()));
         Apps {
-            by_key: apps
-                .iter()
-                .map(|a| (a.config.key.clone(), a.clone()))
-                .collect(),
-            by_id: apps
-                .iter()
-                .map(|a| (a.config.app_id.clone(), a.clone()))
-                .collect(),
+            set: ArcSwap::from_pointee(AppSet::of(apps)),
+            factory,
+            looked_up: Mutex::new(HashMap::new()),
+            changing: Mutex::new(()),
         }
     }
 
     /// The app with this public key.
-    pub fn by_key(&self, key: &str) -> Option<&Arc<App>> {
-        self.by_key.get(key)
+    pub fn by_key(&self, key: &str) -> Option<Arc<App>> {
+        self.set.load().by_key.get(key).cloned()
     }
 
     /// The app with this id.
-    pub fn by_id(&self, id: &str) -> Option<&Arc<App>> {
-        self.by_id.get(id)
+    pub fn by_id(&self, id: &str) -> Option<Arc<App>> {
+        self.set.load().by_id.get(id).cloned()
     }
 
-    /// Every app.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<App>> {
-        self.by_id.values()
+    /// Every app, as the set is now.
+    pub fn all(&self) -> Vec<Arc<App>> {
+        self.set.load().by_id.values().cloned().collect()
+    }
+
+    /// Serves exactly the apps of `entries` (shaped like `apps.apps`) from now on; an entry
+    /// that cannot be read, or that repeats another's id or key, is refused and the app it
+    /// names keeps its running version.
+    pub fn replace_entries(&self, entries: &[Value]) -> (AppChanges, Vec<RefusedApp>) {
+        let mut configs: Vec<AppConfig> = Vec::with_capacity(entries.len());
+        let mut refused = Vec::new();
+        let (mut ids, mut keys) = (HashSet::new(), HashSet::new());
+        for (index, entry) in entries.iter().enumerate() {
+            let path = format!("apps.apps.{index}");
+            let app_id = entry_id(entry);
+            let parsed = AppConfig::from_entry(entry, &path).and_then(|config| {
+                if !ids.insert(config.app_id.clone()) {
+                    return Err(ConfigError::new(
+                        &format!("{path}.app_id"),
+                        "repeats another app's app_id",
+                    ));
+                }
+                if !keys.insert(config.key.clone()) {
+                    return Err(ConfigError::new(
+                        &format!("{path}.key"),
+                        "repeats another app's key",
+                    ));
+                }
+                Ok(config)
+            });
+            match parsed {
+                Ok(config) => configs.push(config),
+                Err(error) => {
+                    let running = app_id.as_deref().and_then(|id| self.by_id(id));
+                    if let Some(app) = running.filter(|app| ids.insert(app.id().to_string())) {
+                        keys.insert(app.config().key.clone());
+                        configs.push(app.config().as_ref().clone());
+                    }
+                    refused.push(RefusedApp {
+                        app_id,
+                        key: error.key,
+                        message: error.problem,
+                    });
+                }
+            }
+        }
+        (self.replace(configs), refused)
+    }
+
+    /// Serves exactly `configs` from now on: new apps start, changed ones take their new
+    /// configuration, and apps not listed, or listed as disabled, close their sockets.
+    pub fn replace(&self, configs: Vec<AppConfig>) -> AppChanges {
+        let _changing = self.changing.lock();
+        let old = self.set.load_full();
+        let mut changes = AppChanges::default();
+        let mut kept = Vec::new();
+        let mut disabled = Vec::new();
+        for config in configs {
+            if !config.enabled {
+                disabled.push(config.app_id);
+                continue;
+            }
+            kept.push(self.updated(&old, config, &mut changes));
+        }
+        let new = AppSet::of(kept);
+        for (id, app) in &old.by_id {
+            if !new.by_id.contains_key(id) {
+                app.close(if disabled.contains(id) {
+                    PusherError::ApplicationDisabled
+                } else {
+                    PusherError::ApplicationDoesNotExist
+                });
+                changes.removed.push(id.clone());
+            }
+        }
+        self.looked_up
+            .lock()
+            .retain(|id, _| new.by_id.contains_key(id));
+        self.set.store(Arc::new(new));
+        changes
+    }
+
+    /// Adds (or updates) one app the host was asked for, kept until `expires` while no socket
+    /// uses it; a disabled one is taken out instead.
+    pub fn insert_looked_up(&self, config: AppConfig, expires: Instant) -> Option<Arc<App>> {
+        let _changing = self.changing.lock();
+        let old = self.set.load_full();
+        let id = config.app_id.clone();
+        let mut apps: Vec<Arc<App>> = old
+            .by_id
+            .iter()
+            .filter(|(other, _)| **other != id)
+            .map(|(_, app)| app.clone())
+            .collect();
+        let app = config.enabled.then(|| {
+            let mut unused = AppChanges::default();
+            self.updated(&old, config, &mut unused)
+        });
+        match &app {
+            Some(app) => {
+                apps.push(app.clone());
+                self.looked_up.lock().insert(id, expires);
+            }
+            None => {
+                if let Some(gone) = old.by_id.get(&id) {
+                    gone.close(PusherError::ApplicationDisabled);
+                }
+                self.looked_up.lock().remove(&id);
+            }
+        }
+        self.set.store(Arc::new(AppSet::of(apps)));
+        app
+    }
+
+    /// Drops the looked-up apps whose time ran out and that no socket uses any more.
+    pub fn drop_expired(&self, now: Instant) {
+        let expired: Vec<String> = {
+            let set = self.set.load();
+            let looked_up = self.looked_up.lock();
+            looked_up
+                .iter()
+                .filter(|(id, expires)| {
+                    **expires <= now && set.by_id.get(*id).is_some_and(|a| a.connections() == 0)
+                })
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        if expired.is_empty() {
+            return;
+        }
+        let _changing = self.changing.lock();
+        let old = self.set.load_full();
+        let apps = old
+            .by_id
+            .iter()
+            .filter(|(id, _)| !expired.contains(id))
+            .map(|(_, app)| app.clone());
+        self.set.store(Arc::new(AppSet::of(apps)));
+        let mut looked_up = self.looked_up.lock();
+        expired.iter().for_each(|id| {
+            looked_up.remove(id);
+        });
+    }
+
+    /// The running app for `config`, changed to it, or a new one.
+    fn updated(&self, old: &AppSet, config: AppConfig, changes: &mut AppChanges) -> Arc<App> {
+        match old.by_id.get(&config.app_id) {
+            Some(app) if *app.config() == config => app.clone(),
+            Some(app) => {
+                changes.changed.push(config.app_id.clone());
+                app.reconfigure(config);
+                app.clone()
+            }
+            None => {
+                changes.added.push(config.app_id.clone());
+                self.factory.build(config)
+            }
+        }
+    }
+}
+
+/// The `app_id` of an entry, when it is a string or a number.
+fn entry_id(entry: &Value) -> Option<String> {
+    match entry.get("app_id")? {
+        Value::String(id) => Some(id.clone()),
+        Value::Number(id) => Some(id.to_string()),
+        _ => None,
     }
 }
 
@@ -88,13 +331,14 @@ impl LocalNode for Apps {
     }
 
     fn presence_members(&self) -> Vec<LocalMember> {
-        self.iter()
+        self.all()
+            .iter()
             .flat_map(|app| {
                 app.channels
                     .presence_members()
                     .into_iter()
                     .map(|(channel, member, sockets)| LocalMember {
-                        app_id: app.config.app_id.clone(),
+                        app_id: app.id().to_string(),
                         channel,
                         member,
                         sockets,
@@ -104,11 +348,12 @@ impl LocalNode for Apps {
     }
 
     fn tracked_subjects(&self) -> Vec<(String, String)> {
-        self.iter()
+        self.all()
+            .iter()
             .flat_map(|app| {
                 app.tracked_subjects()
                     .into_iter()
-                    .map(|subject| (app.config.app_id.clone(), subject))
+                    .map(|subject| (app.id().to_string(), subject))
             })
             .collect()
     }

@@ -18,6 +18,16 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EngineEvent {
+    /// A client named an app this server does not have: the host answers with
+    /// `Server::answer_app_lookup` (with `apps.lookup` on).
+    AppLookup {
+        /// The question's number, to answer with.
+        lookup: u64,
+        /// `key` or `id`.
+        by: &'static str,
+        /// The key or id the client named.
+        value: String,
+    },
     /// A socket completed its handshake and received `connection_established`.
     ConnectionOpened {
         /// The app the socket belongs to.

@@ -17,7 +17,8 @@
 //!    [`users`]: signed-in users and watchlists; [`peers`]: what an app tells the other
 //!    nodes of a cluster and what they hand back, as traits; [`webhooks`]: what an app's
 //!    endpoints hear, and their delivery; [`traffic`]: what an app counts of its sockets and
-//!    messages; [`app`]: one app's state and counters; [`apps`]: the set.
+//!    messages; [`app`]: one app's state and counters; [`apps`]: the set, changed while it
+//!    serves; [`lookups`]: apps the host is asked for when a client names an unknown one.
 //! 3. **The seams to the outside.** [`scaling`]: the peers over Redis pub/sub; [`tls`]:
 //!    `wss://` and `https://` with rustls; [`client`]: the HTTP API client.
 //! 4. **Serving.** [`state`]: what every task of a running server shares; [`metrics`]: the
@@ -35,6 +36,7 @@ pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod events;
 pub(crate) mod http;
+pub(crate) mod lookups;
 pub(crate) mod metrics;
 pub(crate) mod peers;
 pub(crate) mod protocol;
@@ -49,6 +51,7 @@ pub(crate) mod webhooks;
 pub(crate) mod ws;
 
 pub use app::{AppStats, CachedEvent, ChannelState, ChannelSummary};
+pub use apps::{AppChanges, RefusedApp};
 pub use auth::sign_request;
 pub use client::tls::Verification;
 pub use client::{BatchEvent, Client, ClientConfig, ClientError};

@@ -11,8 +11,9 @@
 //! one closes its sockets (with 4200, and they reconnect).
 
 use crate::app::{App, AppStats, ChannelState, ChannelSummary, UsersError};
+use crate::apps::{AppChanges, RefusedApp};
 use crate::channels::census::Filter;
-use crate::config::Config;
+use crate::config::{AppConfig, Config};
 use crate::events::{EngineEvent, EventQueue, WaitOutcome};
 use crate::http;
 use crate::metrics::Metrics;
@@ -212,7 +213,7 @@ impl Server {
     }
 
     /// The app with this id.
-    fn app(&self, app_id: &str) -> Result<&Arc<App>, HostError> {
+    fn app(&self, app_id: &str) -> Result<Arc<App>, HostError> {
         self.state
             .apps
             .by_id(app_id)
@@ -265,6 +266,40 @@ impl Server {
         Ok(self.app(app_id)?.users.sockets_of(user_id).len())
     }
 
+    /// Serves exactly the apps of `entries` (shaped like `apps.apps`) from now on: new apps
+    /// start, changed ones take their new configuration (a rotated secret is valid at once,
+    /// open sockets go on), removed ones close their sockets with 4001 and disabled ones
+    /// (`enabled => false`) with 4003. Refused entries are returned; the app each names
+    /// keeps its running version.
+    pub fn set_apps(&self, entries: &[Value]) -> (AppChanges, Vec<RefusedApp>) {
+        let outcome = self.state.apps.replace_entries(entries);
+        if let Some(lookups) = &self.state.lookups {
+            lookups.forget_unknown();
+        }
+        outcome
+    }
+
+    /// Takes the host's answer to an [`EngineEvent::AppLookup`]: the app entry, or `None`
+    /// when the host does not know the key or id. An entry that cannot be read is refused
+    /// with the error that names its key, and the waiting clients hear the app is unknown.
+    pub fn answer_app_lookup(&self, lookup: u64, entry: Option<&Value>) -> Result<(), String> {
+        let lookups = self
+            .state
+            .lookups
+            .as_ref()
+            .ok_or("apps.lookup is not enabled, so no lookup waits for an answer")?;
+        let path = format!("app lookup {lookup}");
+        let (config, refused) = match entry.map(|entry| AppConfig::from_entry(entry, &path)) {
+            None => (None, None),
+            Some(Ok(config)) => (Some(config), None),
+            Some(Err(error)) => (None, Some(error.to_string())),
+        };
+        lookups
+            .answer(&self.state.apps, lookup, config)
+            .map_err(|error| error.to_string())?;
+        refused.map_or(Ok(()), Err)
+    }
+
     /// Closes every socket of a user of an app, on every node; returns how many of this
     /// node's sockets were closed.
     pub fn terminate_user(&self, app_id: &str, user_id: &str) -> Result<usize, HostError> {
@@ -285,8 +320,9 @@ impl Server {
     pub fn stats(&self) -> BTreeMap<String, AppStats> {
         self.state
             .apps
+            .all()
             .iter()
-            .map(|app| (app.config.app_id.clone(), app.stats()))
+            .map(|app| (app.id().to_string(), app.stats()))
             .collect()
     }
 
@@ -390,6 +426,9 @@ fn run(
     crate::socket::mark_engine_thread();
     runtime.block_on(async {
         state.tasks.spawn(sweep_caches(state.clone()));
+        if state.lookups.is_some() {
+            state.tasks.spawn(drop_unused_looked_up_apps(state.clone()));
+        }
         state.tasks.spawn(release_memory(state.clone()));
         if let Some(cluster) = cluster {
             let local = scaling::Local {
@@ -437,7 +476,7 @@ fn run(
 
 /// Serves the open sockets of a stopping server until none is left or `until` comes.
 async fn drain(state: &ServerState, until: Instant) {
-    while state.apps.iter().any(|app| app.connections() > 0) {
+    while state.apps.all().iter().any(|app| app.connections() > 0) {
         let now = Instant::now();
         if now >= until {
             return;
@@ -455,7 +494,21 @@ async fn sweep_caches(state: Arc<ServerState>) {
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
-            _ = interval.tick() => state.apps.iter().for_each(|app| app.channels.sweep_cache()),
+            _ = interval.tick() => state.apps.all().iter().for_each(|app| app.channels.sweep_cache()),
+        }
+    }
+}
+
+/// How often looked-up apps are checked for having outlived `apps.lookup.cache_ttl` unused.
+const LOOKED_UP_SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Drops looked-up apps no socket used for `apps.lookup.cache_ttl`, until the server stops.
+async fn drop_unused_looked_up_apps(state: Arc<ServerState>) {
+    let mut interval = tokio::time::interval(LOOKED_UP_SWEEP_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = interval.tick() => state.apps.drop_expired(std::time::Instant::now()),
         }
     }
 }

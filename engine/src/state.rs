@@ -1,9 +1,11 @@
 //! What every task of a running server shares: the apps, their peers, the event queue and
 //! the stop signals.
 
+use crate::app::App;
 use crate::apps::Apps;
 use crate::config::Config;
 use crate::events::EventQueue;
+use crate::lookups::{By, Lookups};
 use crate::peers::Peers;
 use crate::socket::{QueueLimits, QueueSettings, SendBudget};
 use std::sync::Arc;
@@ -11,12 +13,34 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+impl ServerState {
+    /// The app with public key `key`, asking the host when it is unknown and lookups are on.
+    pub async fn app_by_key(&self, key: &str) -> Option<Arc<App>> {
+        match (self.apps.by_key(key), &self.lookups) {
+            (Some(app), _) => Some(app),
+            (None, Some(lookups)) => lookups.find(&self.apps, By::Key, key).await,
+            (None, None) => None,
+        }
+    }
+
+    /// The app with id `id`, asking the host when it is unknown and lookups are on.
+    pub async fn app_by_id(&self, id: &str) -> Option<Arc<App>> {
+        match (self.apps.by_id(id), &self.lookups) {
+            (Some(app), _) => Some(app),
+            (None, Some(lookups)) => lookups.find(&self.apps, By::Id, id).await,
+            (None, None) => None,
+        }
+    }
+}
+
 /// State shared by the listener, HTTP connections and sockets of one server.
 pub struct ServerState {
     /// The configuration the server started with.
     pub config: Config,
     /// The apps and their channels.
     pub apps: Arc<Apps>,
+    /// Questions to the host about apps clients name, when `apps.lookup` is on.
+    pub lookups: Option<Lookups>,
     /// The other nodes of the cluster (nobody without scaling).
     pub peers: Arc<dyn Peers>,
     /// Events for the host.
@@ -60,8 +84,13 @@ impl ServerState {
             &shutdown,
             &tasks,
         );
+        let lookups = config
+            .lookup
+            .clone()
+            .map(|lookup| Lookups::new(lookup, events.clone()));
         ServerState {
             apps: Arc::new(apps),
+            lookups,
             peers,
             queues,
             config,

@@ -72,6 +72,8 @@ pub struct AppConfig {
     /// Send `pusher_internal:subscription_count` to the subscribers of non-presence
     /// channels when their number changes (Pusher's "subscription counting").
     pub subscription_count: bool,
+    /// Served when true; a disabled app refuses sockets with 4003 and its HTTP API with 404.
+    pub enabled: bool,
 }
 
 /// Reverb's per-socket `rate_limiting` block: at most `max_attempts` messages per `decay`.
@@ -128,7 +130,14 @@ impl AppConfig {
             max_events_per_batch: app.optional_positive("max_events_per_batch")?,
             webhooks: WebhookConfig::list_from_node(app)?,
             subscription_count: app.boolean("subscription_count", false)?,
+            enabled: app.boolean("enabled", true)?,
         })
+    }
+
+    /// Reads one app entry the host hands over while the server runs (a changed app set, the
+    /// answer to a lookup); errors name the key under `path`, e.g. `apps.apps.3`.
+    pub fn from_entry(entry: &serde_json::Value, path: &str) -> Result<AppConfig, ConfigError> {
+        AppConfig::from_node(&Node::at(path, entry)?)
     }
 }
 

@@ -8,18 +8,21 @@
 //! PHP coercion accepts them.
 //!
 //! - [`app`]: one app's credentials and limits (`apps.apps.N`).
+//! - [`lookup`]: apps looked up from the host on demand (`apps.lookup`).
 //! - [`scaling`]: Redis between nodes (`servers.reverb.scaling`).
 //! - [`metrics`]: the Prometheus metrics listener (`servers.reverb.metrics`).
 //! - [`webhooks`]: each app's webhooks and how the server sends them.
 //! - [`node`]: the reader that knows each value's dotted path, so errors can name it.
 
 mod app;
+mod lookup;
 mod metrics;
 mod node;
 mod scaling;
 mod webhooks;
 
 pub use app::{AppConfig, ClientEventsFrom, RateLimit};
+pub use lookup::LookupConfig;
 pub use metrics::MetricsConfig;
 pub use scaling::{RedisAddress, RedisServer, RedisTls, ScalingConfig};
 pub use webhooks::{WebhookConfig, WebhookKind, WebhookSettings};
@@ -95,6 +98,8 @@ pub struct Config {
     pub metrics: Option<MetricsConfig>,
     /// The applications served.
     pub apps: Vec<AppConfig>,
+    /// Apps looked up from the host on demand (`apps.lookup`); `None` when off.
+    pub lookup: Option<LookupConfig>,
 }
 
 impl Config {
@@ -106,8 +111,9 @@ impl Config {
         let server = servers.object_or_empty(&server_name)?;
 
         let apps_section = root.object_or_empty("apps")?;
+        let lookup = LookupConfig::from_node(&apps_section.object_or_empty("lookup")?)?;
         let apps = apps_section.list("apps")?;
-        if apps.is_empty() {
+        if apps.is_empty() && lookup.is_none() {
             return Err(ConfigError::new(
                 "apps.apps",
                 "must list at least one app (app_id, key, secret)",
@@ -144,6 +150,7 @@ impl Config {
             webhooks: WebhookSettings::from_node(&server.object_or_empty("webhooks")?)?,
             metrics: MetricsConfig::from_node(&server.object_or_empty("metrics")?)?,
             apps,
+            lookup,
         })
     }
 }

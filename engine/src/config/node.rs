@@ -31,6 +31,17 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// The object `value`, which sits at dotted path `path`.
+    pub(super) fn at(path: &str, value: &'a Value) -> Result<Node<'a>, ConfigError> {
+        match value {
+            Value::Object(map) => Ok(Node {
+                path: path.to_string(),
+                map: Some(map),
+            }),
+            _ => Err(ConfigError::new(path, "must be an array")),
+        }
+    }
+
     /// This object's dotted path, as errors name it.
     pub(super) fn path(&self) -> &str {
         &self.path

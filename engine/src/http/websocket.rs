@@ -41,17 +41,18 @@ pub fn upgrade(
         Ok(accept) => accept,
         Err(refusal) => return refusal.reply(),
     };
-    let app = state.apps.by_key(key).cloned();
     let origin = request
         .headers()
         .get(ORIGIN)
         .and_then(|value| value.to_str().ok())
         .map(str::to_string);
-    let config = ws::socket_config(app.as_deref());
     let on_upgrade = hyper::upgrade::on(&mut request);
     let tasks = state.tasks.clone();
+    let key = key.to_string();
     tasks.spawn(async move {
         if let Ok(upgraded) = on_upgrade.await {
+            let app = state.app_by_key(&key).await.filter(|app| !app.is_closed());
+            let config = ws::socket_config(app.as_deref());
             serve_upgraded(upgraded, config, app, origin, client, state).await;
         }
     });

@@ -46,12 +46,11 @@ struct AppFigures<'a> {
 
 impl Collector for ServerFigures {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> fmt::Result {
-        let mut apps: Vec<AppFigures<'_>> = self
-            .state
-            .apps
+        let running = self.state.apps.all();
+        let mut apps: Vec<AppFigures<'_>> = running
             .iter()
             .map(|app| AppFigures {
-                app_id: &app.config.app_id,
+                app_id: app.id(),
                 stats: app.stats(),
                 traffic: app.traffic(),
                 channels: app.channels.tally(),

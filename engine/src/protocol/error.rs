@@ -7,8 +7,10 @@
 /// An error reported to a client as `pusher:error`, sometimes followed by a close.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PusherError {
-    /// 4001: the key in `/app/{key}` belongs to no app.
+    /// 4001: the key in `/app/{key}` belongs to no app (or the app was removed).
     ApplicationDoesNotExist,
+    /// 4003: the app exists but is disabled.
+    ApplicationDisabled,
     /// 4004: the app already holds `max_connections` sockets.
     OverConnectionQuota,
     /// 4009: the `Origin` header matches none of the app's `allowed_origins`.
@@ -60,6 +62,7 @@ impl PusherError {
     pub fn code(&self) -> u16 {
         match self {
             PusherError::ApplicationDoesNotExist => 4001,
+            PusherError::ApplicationDisabled => 4003,
             PusherError::OverConnectionQuota => 4004,
             PusherError::OriginNotAllowed
             | PusherError::Unauthorized
@@ -96,6 +99,7 @@ impl PusherError {
     fn static_message(&self) -> &str {
         match self {
             PusherError::ApplicationDoesNotExist => "Application does not exist",
+            PusherError::ApplicationDisabled => "Application disabled",
             PusherError::OverConnectionQuota => "Application is over connection quota",
             PusherError::OriginNotAllowed => "Origin not allowed",
             PusherError::Unauthorized => "Connection is unauthorized",
@@ -121,6 +125,7 @@ impl PusherError {
         matches!(
             self,
             PusherError::ApplicationDoesNotExist
+                | PusherError::ApplicationDisabled
                 | PusherError::OverConnectionQuota
                 | PusherError::OriginNotAllowed
                 | PusherError::OverCapacity

@@ -22,14 +22,14 @@ where
         data: &Value,
     ) -> Result<(), Option<PusherError>> {
         let membership = self.subscriptions.get(channel);
-        match self.app.config.accept_client_events_from {
+        match self.app.config().accept_client_events_from {
             ClientEventsFrom::None => return Err(Some(PusherError::ClientEventsDisabled)),
             ClientEventsFrom::Members if membership.is_none() => {
                 return Err(Some(PusherError::NotAMember))
             }
             ClientEventsFrom::Members | ClientEventsFrom::All => {}
         }
-        let limit = self.app.config.max_client_events_per_second;
+        let limit = self.app.config().max_client_events_per_second;
         if let (Some(limiter), Some(limit)) = (&mut self.client_event_limiter, limit) {
             if !limiter.allow() {
                 return Err(Some(PusherError::ClientEventRateLimited { limit }));

@@ -34,7 +34,7 @@ use transport::Transport;
 
 /// The tungstenite settings for one socket of `app`: small buffers, the app's size limit.
 pub fn socket_config(app: Option<&App>) -> WebSocketConfig {
-    let max_message_size = app.map_or(64 * 1024, |app| app.config.max_message_size);
+    let max_message_size = app.map_or(64 * 1024, |app| app.config().max_message_size);
     WebSocketConfig::default()
         .read_buffer_size(512)
         .write_buffer_size(0)
@@ -55,7 +55,7 @@ pub async fn serve<R>(
     let Some(app) = app else {
         return reject(transport, PusherError::ApplicationDoesNotExist).await;
     };
-    if !origin::is_allowed(origin.as_deref(), &app.config.allowed_origins) {
+    if !origin::is_allowed(origin.as_deref(), &app.config().allowed_origins) {
         return reject(transport, PusherError::OriginNotAllowed).await;
     }
     let Some(slot) = app.try_connect() else {

@@ -132,9 +132,9 @@ where
         slot: ConnectionSlot,
     ) -> Session<R> {
         let connection = transport.connection().clone();
-        let rate_limiter = app.config.rate_limit.map(RateLimiter::new);
+        let rate_limiter = app.config().rate_limit.map(RateLimiter::new);
         let client_event_limiter = app
-            .config
+            .config()
             .max_client_events_per_second
             .map(RateLimiter::per_second);
         Session {
@@ -158,7 +158,7 @@ where
     pub(super) async fn run(&mut self, origin: Option<String>, client: IpAddr) {
         let established = frames::connection_established(
             self.connection.socket_id(),
-            self.app.config.activity_timeout,
+            self.app.config().activity_timeout,
         );
         let opened = self.write(established).is_ok();
         if opened {
@@ -180,16 +180,19 @@ where
     }
 
     async fn serve_until_closed(&mut self) {
-        let ping_interval = self.app.config.ping_interval;
+        let ping_interval = self.app.config().ping_interval;
         let mut ping_due = Box::pin(sleep_until(self.last_seen + ping_interval));
         // The two close signals wait across iterations: registered once, not at every wakeup.
         let (connection, shutdown) = (self.connection.clone(), self.state.shutdown.clone());
+        let app = self.app.clone();
         let mut close_requested = std::pin::pin!(connection.close_requested());
         let mut shutting_down = std::pin::pin!(shutdown.cancelled());
+        let mut app_closed = std::pin::pin!(app.closed());
         loop {
             let wakeup = tokio::select! {
                 _ = &mut shutting_down => Wakeup::CloseRequested(PusherError::ServerShuttingDown),
                 reason = &mut close_requested => Wakeup::CloseRequested(reason),
+                reason = &mut app_closed => Wakeup::CloseRequested(reason),
                 _ = connection.frames_queued() => Wakeup::Outgoing,
                 message = self.transport.next() => Wakeup::Incoming(message),
                 _ = &mut ping_due => Wakeup::PingDue,
@@ -315,7 +318,7 @@ where
     }
 
     async fn on_ping_due(&mut self) -> Flow {
-        let interval = self.app.config.ping_interval;
+        let interval = self.app.config().ping_interval;
         if self.last_seen.elapsed() < interval {
             return Flow::Continue;
         }
@@ -341,17 +344,17 @@ where
             .config
             .report_sent_messages
             .then_some(&self.state.events);
-        let (app_id, socket_id) = (&self.app.config.app_id, self.connection.socket_id());
+        let (app_id, socket_id) = (&self.app.id(), self.connection.socket_id());
         let written = self.transport.flush(|frame: &Frame| {
             if let (Some(events), true) = (report, frame.is_text()) {
                 events.push(EngineEvent::MessageSent {
-                    app_id: app_id.clone(),
+                    app_id: app_id.to_string(),
                     socket_id: socket_id.to_string(),
                     message: frame.as_str().to_string(),
                 });
             }
         });
-        let limit = self.app.config.ping_interval;
+        let limit = self.app.config().ping_interval;
         match unless_abandoned(written, &self.connection, &self.state.shutdown, limit).await {
             WriteEnd::Done => Flow::Continue,
             WriteEnd::Failed => Flow::Stop,
@@ -392,7 +395,7 @@ where
 
     pub(super) fn report(&self, event: impl FnOnce(String, String) -> EngineEvent) {
         self.state.events.push(event(
-            self.app.config.app_id.clone(),
+            self.app.id().to_string(),
             self.connection.socket_id().to_string(),
         ));
     }

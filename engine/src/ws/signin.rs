@@ -17,7 +17,7 @@ where
         user_data: String,
     ) -> Result<(), Option<PusherError>> {
         let socket_id = self.connection.socket_id().clone();
-        if !auth::verify_user(&self.app.config, &socket_id, &user_data, auth.as_deref()) {
+        if !auth::verify_user(&self.app.config(), &socket_id, &user_data, auth.as_deref()) {
             return Err(Some(PusherError::Unauthorized));
         }
         let (id, mut watchlist) = parse_user_data(&user_data)?;

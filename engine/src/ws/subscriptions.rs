@@ -22,7 +22,7 @@ where
         channel_data: Option<String>,
     ) -> Result<(), Option<PusherError>> {
         let kind = ChannelKind::of(&channel)?;
-        if let Some(limit) = self.app.config.max_channels_per_connection {
+        if let Some(limit) = self.app.config().max_channels_per_connection {
             if self.subscriptions.len() >= limit && !self.subscriptions.contains_key(&channel) {
                 return Err(Some(PusherError::TooManyChannels { limit }));
             }
@@ -75,14 +75,16 @@ where
         channel_data: Option<&str>,
     ) -> Result<Option<MemberData>, PusherError> {
         let socket_id = self.connection.socket_id();
-        let config = &self.app.config;
+        let config = self.app.config();
         match &kind.access {
             Access::Public => Ok(None),
-            Access::Private => auth::verify_channel(config, socket_id, channel, channel_data, auth)
-                .then_some(None)
-                .ok_or(PusherError::Unauthorized),
+            Access::Private => {
+                auth::verify_channel(&config, socket_id, channel, channel_data, auth)
+                    .then_some(None)
+                    .ok_or(PusherError::Unauthorized)
+            }
             Access::Presence => {
-                if !auth::verify_channel(config, socket_id, channel, channel_data, auth) {
+                if !auth::verify_channel(&config, socket_id, channel, channel_data, auth) {
                     return Err(PusherError::Unauthorized);
                 }
                 MemberData::parse(channel_data, config.max_presence_user_info_bytes).map(Some)

@@ -54,7 +54,7 @@ pub async fn trigger_batch(request: &ApiRequest) -> ApiResult {
             "The batch field is required and must be an array of events.",
         ));
     };
-    if let Some(limit) = request.app.config.max_events_per_batch {
+    if let Some(limit) = request.app.config().max_events_per_batch {
         if items.len() > limit {
             return Err(invalid(&format!(
                 "The batch holds {} events, over the app's max_events_per_batch ({limit}).",
@@ -151,7 +151,7 @@ impl Event {
                 "The {at}channels field must name a channel."
             )));
         }
-        if let Some(limit) = request.app.config.max_channels_per_event {
+        if let Some(limit) = request.app.config().max_channels_per_event {
             if channels.len() > limit {
                 return Err(invalid(&format!(
                     "The {at}channels field lists {} channels, over the app's max_channels_per_event ({limit}).",

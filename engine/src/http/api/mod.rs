@@ -199,13 +199,13 @@ async fn handle(
         })
         .unwrap_or_default();
     let app = match app {
-        AppRef::Id(id) => state.apps.by_id(&id).cloned().ok_or_else(|| {
+        AppRef::Id(id) => state.app_by_id(&id).await.ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 format!("No matching application for ID [{id}]."),
             )
         })?,
-        AppRef::Key => app_by_key(&state, &params)?,
+        AppRef::Key => app_by_key(&state, &params).await?,
     };
     if request.method() != route.method() {
         let mut refused = response::error(
@@ -227,7 +227,7 @@ async fn handle(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs());
     auth::verify_request(
-        &app.config,
+        &app.config(),
         &method,
         path,
         &params,
@@ -254,13 +254,16 @@ fn not_found() -> ApiError {
 }
 
 /// The app named by the `auth_key` parameter, for routes without the app id in the path.
-fn app_by_key(state: &ServerState, params: &[(String, String)]) -> Result<Arc<App>, ApiError> {
+async fn app_by_key(
+    state: &ServerState,
+    params: &[(String, String)],
+) -> Result<Arc<App>, ApiError> {
     let key = params
         .iter()
         .find(|(name, _)| name == "auth_key")
         .map(|(_, value)| value.as_str())
         .unwrap_or_default();
-    state.apps.by_key(key).cloned().ok_or_else(|| {
+    state.app_by_key(key).await.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             format!("No matching application for key [{key}]."),
