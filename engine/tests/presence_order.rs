@@ -19,7 +19,7 @@ use support::{app, decode_data, presence_auth, start_with, subscribe_frame, with
 const CHANNEL: &str = "presence-race";
 
 /// What Redis keeps of the channel starts with this, under the prefix of [`Redis::scaling`].
-const KEYS: &str = "test_reverb-rs:presence:app-1:presence-race";
+const KEYS: &str = "test_{reverb-rs}:presence:app-1:presence-race";
 
 /// The event that tells each socket it has heard of every change.
 const SETTLED: &str = "settled";
