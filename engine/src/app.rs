@@ -278,7 +278,8 @@ impl App {
     }
 
     /// Subscribes a socket to a channel (as `member` on presence channels). When the peers
-    /// share presence, members are counted across nodes and the payload lists all of them.
+    /// share presence, members are counted across nodes and the payload lists all of them;
+    /// the changes after that list wait for [`App::confirm`].
     pub async fn subscribe(
         self: &Arc<Self>,
         name: &str,
@@ -307,22 +308,56 @@ impl App {
             self.count_departure(name, replaced);
         }
         let socket_id = connection.socket_id();
-        let added = || Frame::from(frames::member_added(name, &member.channel_data));
-        outcome.payload = match self.peers.join(&self.id(), name, member).await {
-            Joined::Counted { first, members } => {
-                if first {
-                    self.announce(name, added(), Some(socket_id));
-                }
+        let joined = self
+            .peers
+            .join(self.id(), name, socket_id, member);
+        outcome.payload = match joined.await {
+            Joined::Counted { version, members } => {
+                outcome.version = Some(version);
                 presence::snapshot_from_channel_data(&members)
             }
             Joined::Uncounted => {
                 if outcome.member_joined {
-                    self.deliver_local(name, &added(), Some(socket_id));
+                    let added = Frame::from(frames::member_added(name, &member.channel_data));
+                    self.deliver_local(name, &added, Some(socket_id));
                 }
                 self.channels.presence_snapshot(name)
             }
         };
         Ok(outcome)
+    }
+
+    /// Sends a presence subscriber that [`App::subscribe`] held its `subscription_succeeded`
+    /// through `confirmation`, then the cluster's changes that came after its member list.
+    pub fn confirm<T>(
+        &self,
+        channel: &str,
+        socket_id: &str,
+        version: Option<u64>,
+        confirmation: impl FnOnce() -> T,
+    ) -> T {
+        let (confirmed, changes) = self
+            .channels
+            .confirm(channel, socket_id, version, confirmation);
+        for change in &changes {
+            self.count_sent(change, 1);
+        }
+        confirmed
+    }
+
+    /// Hands change number `version` of a presence channel's members, as the cluster counted
+    /// it, to this node's subscribers of it except `except`.
+    pub fn deliver_presence(
+        &self,
+        channel: &str,
+        version: u64,
+        frame: &Frame,
+        except: Option<&str>,
+    ) {
+        let delivered = self
+            .channels
+            .publish_change(channel, version, frame, except);
+        self.count_sent(frame, delivered);
     }
 
     /// Takes a socket out of a channel; `None` when it was not subscribed.
@@ -336,21 +371,18 @@ impl App {
         Some(outcome)
     }
 
-    /// Uncounts a presence socket that left `channel` with the peers, off the socket's task,
-    /// and announces the user's departure when it was their last socket anywhere.
+    /// Uncounts a presence socket that left `channel` with the peers, off the socket's task;
+    /// they announce the user's departure when it was their last socket anywhere. While they
+    /// cannot be reached, this node's sockets hear of it when it was the last one here.
     fn count_departure(self: &Arc<Self>, channel: &str, departure: Departure) {
         let app = self.clone();
         let channel = channel.to_string();
         tokio::spawn(async move {
-            let removed = || Frame::from(frames::member_removed(&channel, &departure.user_id));
-            let app_id = &app.id();
-            match app.peers.leave(app_id, &channel, &departure.key).await {
-                Left::Counted { last: true } => app.announce(&channel, removed(), None),
-                Left::Counted { last: false } => {}
-                Left::Uncounted if departure.last => {
-                    app.deliver_local(&channel, &removed(), None);
-                }
-                Left::Uncounted => {}
+            let app_id = app.id();
+            let left = app.peers.leave(app_id, &channel, &departure.key).await;
+            if left == Left::Uncounted && departure.last {
+                let removed = frames::member_removed(&channel, &departure.user_id);
+                app.deliver_local(&channel, &Frame::from(removed), None);
             }
         });
     }

@@ -318,6 +318,19 @@ impl LocalNode for Apps {
         }
     }
 
+    fn deliver_presence(
+        &self,
+        app_id: &str,
+        channel: &str,
+        version: u64,
+        frame: &Frame,
+        except: Option<&str>,
+    ) {
+        if let Some(app) = self.by_id(app_id) {
+            app.deliver_presence(channel, version, frame, except);
+        }
+    }
+
     fn terminate(&self, app_id: &str, user_id: &str) {
         if let Some(app) = self.by_id(app_id) {
             app.terminate_local(user_id);

@@ -31,14 +31,16 @@ pub struct ScalingStatus {
     pub received_messages: u64,
 }
 
-/// How the cluster counted a presence socket that joined a channel.
+/// How the cluster counted a presence socket that joined a channel. A user new to the
+/// channel is announced by the peers themselves, numbered among the channel's changes, and
+/// reaches this node through [`LocalNode::deliver_presence`] like any other change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Joined {
-    /// Counted: whether the user is new to the channel cluster-wide, and the `channel_data`
-    /// of every member in the cluster.
+    /// Counted: the `channel_data` of every member in the cluster, and the number of the
+    /// channel's last change they include.
     Counted {
-        /// The user had no socket in the channel anywhere before.
-        first: bool,
+        /// The channel's changes up to this one are in `members`.
+        version: u64,
         /// Every member's `channel_data`.
         members: Vec<String>,
     },
@@ -46,14 +48,12 @@ pub enum Joined {
     Uncounted,
 }
 
-/// How the cluster counted a presence socket that left a channel.
+/// How the cluster counted a presence socket that left a channel. A user gone from the
+/// channel is announced by the peers themselves, as a joining one is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Left {
-    /// Counted: whether it was the user's last socket in the channel anywhere.
-    Counted {
-        /// The user has no socket left in the channel in the cluster.
-        last: bool,
-    },
+    /// Counted, and announced if it was the user's last socket in the channel anywhere.
+    Counted,
     /// The peers could not be reached: only this node's members are known.
     Uncounted,
 }
@@ -112,11 +112,12 @@ pub trait Peers: Send + Sync {
     /// The other nodes' censuses of an app.
     fn ask<'a>(&'a self, app_id: &'a str, filter: Filter) -> BoxFuture<'a, Vec<Census>>;
 
-    /// Counts one more socket of `member` in a presence channel.
+    /// Counts one more socket, `socket_id`, of `member` in a presence channel.
     fn join<'a>(
         &'a self,
         app_id: &'a str,
         channel: &'a str,
+        socket_id: &'a str,
         member: &'a MemberData,
     ) -> BoxFuture<'a, Joined>;
 
@@ -164,7 +165,13 @@ impl Peers for NoPeers {
         Box::pin(std::future::ready(Vec::new()))
     }
 
-    fn join<'a>(&'a self, _: &'a str, _: &'a str, _: &'a MemberData) -> BoxFuture<'a, Joined> {
+    fn join<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: &'a str,
+        _: &'a MemberData,
+    ) -> BoxFuture<'a, Joined> {
         Box::pin(std::future::ready(Joined::Uncounted))
     }
 
@@ -190,6 +197,18 @@ impl Peers for NoPeers {
 pub trait LocalNode: Send + Sync {
     /// Hands `frame` to this node's subscribers of `channel` of an app, except `except`.
     fn deliver(&self, app_id: &str, channel: &str, frame: &Frame, except: Option<&str>);
+
+    /// Hands change number `version` of a presence channel's members (`member_added` or
+    /// `member_removed` as `frame`) to this node's subscribers of it, except `except`: each
+    /// hears of it only after its member list, and only if the list does not show it yet.
+    fn deliver_presence(
+        &self,
+        app_id: &str,
+        channel: &str,
+        version: u64,
+        frame: &Frame,
+        except: Option<&str>,
+    );
 
     /// Closes this node's sockets of a user of an app.
     fn terminate(&self, app_id: &str, user_id: &str);

@@ -3,10 +3,12 @@
 //! A channel exists while it has subscribers. Publishing serializes a frame once and hands a
 //! shared reference to every subscriber's send queue. Presence bookkeeping happens under the
 //! same lock as the subscriber list, so `member_added`/`member_removed` are sent exactly once
-//! per user and in order.
+//! per user and in order. When a cluster counts the members, its numbered changes are sent
+//! under that lock too, each subscriber hearing of those after its member list only.
 //!
 //! - [`name`]: valid names and channel kinds.
 //! - [`presence`]: presence members, counted per user.
+//! - [`presence_order`]: which of a cluster's presence changes each subscriber hears, when.
 //! - [`cache`]: the last event of cache channels.
 //! - [`census`]: counts of channels and sockets, one node's or a cluster's.
 
@@ -14,6 +16,7 @@ pub mod cache;
 pub mod census;
 pub mod name;
 pub mod presence;
+pub mod presence_order;
 
 use crate::protocol::{frames, PusherError};
 use crate::socket::{Connection, Frame, SocketId};
@@ -22,6 +25,7 @@ use census::{ChannelCount, Filter};
 use dashmap::DashMap;
 use name::ChannelType;
 use presence::{MemberData, Members};
+use presence_order::PresenceOrder;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -55,6 +59,8 @@ pub struct Departure {
 struct Channel {
     subscribers: HashMap<SocketId, Subscriber>,
     members: Members,
+    /// The subscribers that do not hear of every change a cluster counts yet.
+    order: PresenceOrder,
 }
 
 impl Channel {
@@ -66,19 +72,27 @@ impl Channel {
             .iter()
             .filter(|(id, _)| Some(id.as_ref()) != except)
             .enumerate()
-            .filter(|(index, (_, subscriber))| {
-                if *index < DIRECT_WRITES_PER_PUBLISH {
-                    subscriber.connection.send(frame.clone())
-                } else {
-                    subscriber.connection.enqueue(frame.clone())
-                }
-            })
+            .filter(|(index, (_, subscriber))| hand(subscriber, *index, frame))
+            .count()
+    }
+
+    /// Hands change number `version` of the channel's members to every subscriber except
+    /// `except` that may hear of it now (see [`presence_order`]); returns how many took it.
+    fn broadcast_change(&mut self, version: u64, frame: &Frame, except: Option<&str>) -> usize {
+        let order = &mut self.order;
+        self.subscribers
+            .iter()
+            .filter(|(id, _)| Some(id.as_ref()) != except)
+            .filter(|(id, _)| order.admit(id, version, frame))
+            .enumerate()
+            .filter(|(index, (_, subscriber))| hand(subscriber, *index, frame))
             .count()
     }
 
     /// Removes a subscriber; on presence channels, tells the others when its user is gone
     /// if `announce`, and reports the departure.
     fn remove(&mut self, name: &str, socket_id: &str, announce: bool) -> Option<Departure> {
+        self.order.forget(socket_id);
         let key = self.subscribers.remove(socket_id)?.member_key?;
         let (user_id, last) = self.members.leave(&key)?;
         if last && announce {
@@ -86,6 +100,16 @@ impl Channel {
             self.broadcast(&removed, None);
         }
         Some(Departure { key, user_id, last })
+    }
+}
+
+/// Hands `frame` to the subscriber that is number `index` in a fan-out: the first
+/// [`DIRECT_WRITES_PER_PUBLISH`] are sent, the rest queued; returns whether it was taken.
+fn hand(subscriber: &Subscriber, index: usize, frame: &Frame) -> bool {
+    if index < DIRECT_WRITES_PER_PUBLISH {
+        subscriber.connection.send(frame.clone())
+    } else {
+        subscriber.connection.enqueue(frame.clone())
     }
 }
 
@@ -110,6 +134,11 @@ pub struct Subscribed {
     pub member_joined: bool,
     /// The membership this socket gave up by subscribing again as another user.
     pub replaced: Option<Departure>,
+    /// On presence channels whose members a cluster counts: the changes the subscriber hears
+    /// of wait until [`ChannelRegistry::confirm`] sends its `subscription_succeeded`.
+    pub held: bool,
+    /// The number of the cluster's last change that `payload` shows, when it counted them.
+    pub version: Option<u64>,
 }
 
 /// What an unsubscribe changed.
@@ -161,8 +190,13 @@ impl ChannelRegistry {
             .get(socket_id)
             .map(|subscriber| subscriber.member_key.clone());
         let member_key = member.map(|m| m.key.clone());
+        // A cluster's presence changes wait for the member list the cluster will give.
+        let held = member.is_some() && !self.announces_members;
         if previous.as_ref() == Some(&member_key) {
             // The same socket as the same member again: confirm, change nothing.
+            if held {
+                channel.order.hold(socket_id);
+            }
             let payload = match member {
                 Some(_) => channel.members.snapshot(),
                 None => "{}".to_string(),
@@ -172,6 +206,8 @@ impl ChannelRegistry {
                 payload,
                 member_joined: false,
                 replaced: None,
+                held,
+                version: None,
             });
         }
         if let (Some(member), Some(limit)) = (member, max_members) {
@@ -195,6 +231,9 @@ impl ChannelRegistry {
             let added = Frame::from(frames::member_added(name, &member.channel_data));
             channel.broadcast(&added, None);
         }
+        if held {
+            channel.order.hold(socket_id);
+        }
         channel.subscribers.insert(
             connection.socket_id().clone(),
             Subscriber {
@@ -211,7 +250,36 @@ impl ChannelRegistry {
             payload,
             member_joined,
             replaced,
+            held,
+            version: None,
         })
+    }
+
+    /// Sends a held presence subscriber of `name` its `subscription_succeeded` through
+    /// `confirmation` and, right after it, the changes newer than its member list, which
+    /// shows the channel at `version` (`None`: this node's members only, and the changes
+    /// that waited are dropped). Under the channel's lock, so that no change comes in
+    /// between. Returns what `confirmation` returned and the changes the subscriber took.
+    pub fn confirm<T>(
+        &self,
+        name: &str,
+        socket_id: &str,
+        version: Option<u64>,
+        confirmation: impl FnOnce() -> T,
+    ) -> (T, Vec<Frame>) {
+        let Some(mut channel) = self.channels.get_mut(name) else {
+            return (confirmation(), Vec::new());
+        };
+        let confirmed = confirmation();
+        let changes = channel.order.confirm(socket_id, version);
+        let taken = match channel.subscribers.get(socket_id) {
+            Some(subscriber) => changes
+                .into_iter()
+                .filter(|frame| subscriber.connection.send(frame.clone()))
+                .collect(),
+            None => Vec::new(),
+        };
+        (confirmed, taken)
     }
 
     /// Removes a socket from `name`; `None` when it was not subscribed.
@@ -244,6 +312,21 @@ impl ChannelRegistry {
         self.channels
             .get(name)
             .map_or(0, |channel| channel.broadcast(frame, except))
+    }
+
+    /// Sends change number `version` of a presence channel's members, counted by a cluster,
+    /// to the subscribers of `name` except `except`, each when its member list allows;
+    /// returns how many took it now.
+    pub fn publish_change(
+        &self,
+        name: &str,
+        version: u64,
+        frame: &Frame,
+        except: Option<&str>,
+    ) -> usize {
+        self.channels.get_mut(name).map_or(0, |mut channel| {
+            channel.broadcast_change(version, frame, except)
+        })
     }
 
     /// The last event published to a cache channel and how long it stays cached.

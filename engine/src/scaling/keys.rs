@@ -10,6 +10,7 @@
 //! {prefix}{reverb-rs}:presence:{app}:{channel}:sockets hash "{node}|{user}" -> sockets of the user on the node
 //! {prefix}{reverb-rs}:presence:{app}:{channel}:users hash user -> sockets of the user in the cluster
 //! {prefix}{reverb-rs}:presence:{app}:{channel}:info  hash user -> channel_data
+//! {prefix}{reverb-rs}:presence:{app}:{channel}:version the channel's changes so far, kept a day after its last user
 //! {prefix}{reverb-rs}:cache:{app}:{channel}          a cache channel's last event, expires with its TTL
 //! {prefix}{reverb-rs}:occupancy:{app}:{subject}      set of nodes that have a webhook subject
 //! {prefix}{reverb-rs}:node:{node}:occupancy          set of ["app","subject"] the node has

@@ -1,15 +1,19 @@
 //! Scaling out over Redis: several servers behind a load balancer act as one.
 //!
 //! Every node publishes what the others must know on one Redis pub/sub channel and listens
-//! to it: frames to deliver (events, client events, presence changes) with their socket
-//! exclusion, user terminations, and questions for the HTTP API's cluster-wide reads. A node
-//! delivers to its own sockets first and never waits for Redis, so while Redis is away it
-//! keeps serving its own sockets; the outage is reported once and shown in `/up` and stats.
+//! to it: frames to deliver (events, client events) with their socket exclusion, user
+//! terminations, and questions for the HTTP API's cluster-wide reads. A node delivers to its
+//! own sockets first and never waits for Redis, so while Redis is away it keeps serving its
+//! own sockets; the outage is reported once and shown in `/up` and stats. Presence changes
+//! are the exception: the Lua script that counts a change publishes it, numbered, and every
+//! node delivers it from the pub/sub channel, the one that ran the script included, so all
+//! see a channel's changes in the order Redis counted them.
 //!
 //! - [`wire`]: the messages nodes exchange; apps are named by id, secrets never travel.
 //! - [`connection`]: reaching one Redis server or a Redis Cluster, over TCP or TLS.
 //! - [`keys`]: every Redis name, under the configured prefix and one hash tag.
-//! - [`presence`]: presence membership counted across the cluster, changed by Lua scripts.
+//! - [`presence`]: presence membership counted across the cluster, changed and announced by
+//!   Lua scripts.
 //! - [`occupancy`]: the channels and members webhooks report, counted across the cluster.
 //! - [`link`]: the node's link to Redis: connecting, publishing, listening.
 //! - [`node`]: heartbeats, removing the members of a node that died, resynchronising.
@@ -246,8 +250,7 @@ impl Cluster {
     }
 
     /// Publishes `message` right away, past the publisher task's queue, and returns how many
-    /// listeners Redis delivered it to: for questions, which need that count, and for the
-    /// last words of a node that stops, when the publisher task may be gone.
+    /// listeners Redis delivered it to: for questions, which need that count.
     async fn publish_now(&self, message: Message) -> RedisResult<usize> {
         let mut redis = self.connection().ok_or_else(unreachable)?;
         let mut publish = redis::cmd("PUBLISH");
@@ -307,13 +310,22 @@ impl Cluster {
         });
     }
 
-    /// Handles one message from another node.
+    /// Handles one message from the pub/sub channel: every presence change, and what other
+    /// nodes sent.
     fn receive(&self, node: &dyn LocalNode, envelope: Envelope) {
-        if envelope.node == self.node_id {
-            return;
+        let from_here = envelope.node == self.node_id;
+        if !from_here {
+            self.received.fetch_add(1, Ordering::Relaxed);
         }
-        self.received.fetch_add(1, Ordering::Relaxed);
         match envelope.message {
+            // Presence changes reach every node in the order Redis counted them: this one
+            // too, unless its sockets heard of the change already.
+            Message::Presence(change) => {
+                if !(from_here && change.others_only) {
+                    presence::deliver_change(node, change);
+                }
+            }
+            _ if from_here => {}
             Message::Deliver { app, items, except } => {
                 for item in items {
                     let frame = Frame::from(item.frame);
@@ -336,23 +348,6 @@ impl Cluster {
             }
             Message::Answer { .. } => {}
         }
-    }
-
-    /// Sends `frame` to this node's subscribers of `channel` and to every other node's.
-    fn announce(
-        &self,
-        node: &dyn LocalNode,
-        app: &str,
-        channel: &str,
-        frame: String,
-        except: Option<&str>,
-    ) {
-        node.deliver(app, channel, &Frame::from(frame.as_str()), except);
-        let items = vec![Delivery {
-            channel: channel.to_string(),
-            frame,
-        }];
-        self.send_deliveries(app, items, except);
     }
 }
 
@@ -403,9 +398,10 @@ impl Peers for Cluster {
         &'a self,
         app_id: &'a str,
         channel: &'a str,
+        socket_id: &'a str,
         member: &'a MemberData,
     ) -> BoxFuture<'a, Joined> {
-        Box::pin(self.join_presence(app_id, channel, member))
+        Box::pin(self.join_presence(app_id, channel, socket_id, member))
     }
 
     fn leave<'a>(

@@ -3,16 +3,13 @@
 //!
 //! Every node refreshes a heartbeat key that expires after `node_timeout` and checks the
 //! others' every third of it. When a node's heartbeat is gone (the process was killed, the
-//! machine fell over), the first node to notice takes its presence members out of Redis and
-//! sends `member_removed` for the users that are gone with it; so a dead node's members
-//! disappear within `node_timeout` plus a third of it. A node that finds its own heartbeat
-//! gone, or that could not reach Redis for a while, counts its members again; a node that
-//! stops cleanly takes its members out itself.
+//! machine fell over), the first node to notice takes its presence members out of Redis, and
+//! the script that does it announces the users that are gone with it; so a dead node's
+//! members disappear within `node_timeout` plus a third of it. A node that finds its own
+//! heartbeat gone, or that could not reach Redis for a while, counts its members again; a
+//! node that stops cleanly takes its members out itself.
 
-use super::presence::user_id_of;
-use super::wire::{Delivery, Message};
 use super::{Cluster, Local};
-use crate::protocol::frames;
 use redis::RedisResult;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -76,7 +73,8 @@ async fn beat(cluster: &Cluster) -> RedisResult<bool> {
     Ok(previous.is_some())
 }
 
-/// Removes the members of every node whose heartbeat expired, telling every node's sockets.
+/// Removes the members of every node whose heartbeat expired; the script tells every node's
+/// sockets who left.
 async fn reap_dead_nodes(cluster: &Cluster, local: &Local) -> RedisResult<()> {
     let mut redis = cluster.connection().ok_or_else(super::unreachable)?;
     let nodes: Vec<String> = redis::cmd("SMEMBERS")
@@ -96,57 +94,30 @@ async fn reap_dead_nodes(cluster: &Cluster, local: &Local) -> RedisResult<()> {
         for (app_id, subject) in cluster.reap_subjects(&node).await? {
             local.node.vacated(&app_id, &subject);
         }
-        for (app_id, channel, channel_data) in cluster.reap(&node, true).await? {
-            if let Some(user_id) = user_id_of(&channel_data) {
-                let frame = frames::member_removed(&channel, &user_id);
-                cluster.announce(local.node.as_ref(), &app_id, &channel, frame, None);
-            }
-        }
+        cluster.reap(&node, true).await?;
     }
     cluster.nodes.store(alive.max(1), Ordering::Relaxed);
     Ok(())
 }
 
 /// Makes Redis count this node's presence members as the node really has them, in one
-/// script, and tells the other nodes about users that came or went meanwhile.
+/// script, which tells the other nodes about users that came or went meanwhile.
 async fn resync(cluster: &Cluster, local: &Local) -> RedisResult<()> {
     cluster
         .recount_subjects(&local.node.tracked_subjects())
         .await?;
-    let (added, removed) = cluster.recount(&local.node.presence_members()).await?;
-    for (app, channel, channel_data) in added {
-        let frame = frames::member_added(&channel, &channel_data);
-        cluster.send_deliveries(&app, vec![Delivery { channel, frame }], None);
-    }
-    for (app, channel, channel_data) in removed {
-        if let Some(user_id) = user_id_of(&channel_data) {
-            let frame = frames::member_removed(&channel, &user_id);
-            cluster.send_deliveries(&app, vec![Delivery { channel, frame }], None);
-        }
-    }
-    Ok(())
+    cluster.recount(&local.node.presence_members()).await
 }
 
-/// A clean stop: takes this node's members out of Redis, tells the other nodes who left,
-/// reports the webhook subjects that leave the cluster with this node, and removes the node.
+/// A clean stop: takes this node's members out of Redis (the script tells the other nodes
+/// who left), reports the webhook subjects that leave the cluster with this node, and
+/// removes the node.
 async fn leave_cluster(cluster: &Cluster, local: &Local) -> RedisResult<()> {
     let work = async {
         for (app_id, subject) in cluster.reap_subjects(&cluster.node_id).await? {
             local.node.vacated(&app_id, &subject);
         }
-        for (app, channel, channel_data) in cluster.reap(&cluster.node_id, false).await? {
-            if let Some(user_id) = user_id_of(&channel_data) {
-                let frame = frames::member_removed(&channel, &user_id);
-                let items = vec![Delivery { channel, frame }];
-                cluster
-                    .publish_now(Message::Deliver {
-                        app,
-                        items,
-                        except: None,
-                    })
-                    .await?;
-            }
-        }
+        cluster.reap(&cluster.node_id, false).await?;
         let mut redis = cluster.connection().ok_or_else(super::unreachable)?;
         redis::pipe()
             .cmd("DEL")

@@ -47,8 +47,17 @@ where
             socket_id,
             channel: name,
         });
-        self.write(frames::subscription_succeeded(&channel, &outcome.payload))
-            .map_err(|_| None)?;
+        let confirmation = frames::subscription_succeeded(&channel, &outcome.payload);
+        let confirmed = match outcome.held {
+            true => self.app.confirm(
+                &channel,
+                self.connection.socket_id(),
+                outcome.version,
+                || self.write(confirmation),
+            ),
+            false => self.write(confirmation),
+        };
+        confirmed.map_err(|_| None)?;
         self.app.count_changed(&channel);
         if kind.cached {
             let sent = match self.app.cached_event(&channel).await {
