@@ -113,6 +113,17 @@ namespace ReverbRs {
         public function __construct(array $config) {}
 
         /**
+         * Answers the `app_lookup` event numbered `$lookup` with the app entry for the key or
+         * id it asked about, or null when there is none. Returns null when the answer was
+         * taken, else why not (an entry with a bad value, named by key; a lookup that timed out).
+         *
+         * @param int $lookup
+         * @param array|null $app
+         * @return string|null
+         */
+        public function answerAppLookup(int $lookup, ?array $app = null): ?string {}
+
+        /**
          * One channel: `occupied`, `subscription_count`, `user_count` (presence) and `cache`
          * (`['frame' => last event, 'ttl_seconds' => n]`, cache channels only).
          *
@@ -179,6 +190,19 @@ namespace ReverbRs {
          * @return void
          */
         public function publish(string $appId, array $channels, string $event, string $data, ?string $exceptSocketId = null): void {}
+
+        /**
+         * Serves exactly the apps of `$apps` (entries shaped like `config('reverb.apps.apps')`)
+         * from now on, without a restart: new apps start, changed apps take their new settings
+         * (a rotated secret is valid at once; open sockets go on), apps left out close their
+         * sockets with 4001 and apps with `'enabled' => false` with 4003. Returns the refused
+         * entries as `[['app_id' => ?string, 'key' => 'apps.apps.N.field', 'message' => ...]]`;
+         * the app each names keeps its running version.
+         *
+         * @param array $apps
+         * @return array
+         */
+        public function setApps(array $apps): array {}
 
         /**
          * Binds host:port (port 0 picks a free one) and starts serving in the background.

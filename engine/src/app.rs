@@ -245,12 +245,12 @@ impl App {
                 let delivered = self.deliver_local(channel, frame, except);
                 if name::is_cached(channel) {
                     let ttl = self.config().cache_ttl;
-                    self.peers.store_cached(&self.id(), channel, frame, ttl);
+                    self.peers.store_cached(self.id(), channel, frame, ttl);
                 }
                 delivered
             })
             .sum();
-        self.peers.deliver(&self.id(), &published, except);
+        self.peers.deliver(self.id(), &published, except);
         delivered
     }
 
@@ -259,14 +259,14 @@ impl App {
     pub fn relay(&self, channel: &str, frame: Frame, sender: &str) -> usize {
         let delivered = self.deliver_local(channel, &frame, Some(sender));
         self.peers
-            .deliver(&self.id(), &[(channel, frame)], Some(sender));
+            .deliver(self.id(), &[(channel, frame)], Some(sender));
         delivered
     }
 
     /// Sends `frame` to this node's subscribers of `channel` and to every other node's.
     fn announce(&self, channel: &str, frame: Frame, except: Option<&str>) {
         self.deliver_local(channel, &frame, except);
-        self.peers.deliver(&self.id(), &[(channel, frame)], except);
+        self.peers.deliver(self.id(), &[(channel, frame)], except);
     }
 
     /// Hands `frame` to this node's subscribers of `channel` except `except`, keeping it as
@@ -308,9 +308,7 @@ impl App {
             self.count_departure(name, replaced);
         }
         let socket_id = connection.socket_id();
-        let joined = self
-            .peers
-            .join(self.id(), name, socket_id, member);
+        let joined = self.peers.join(self.id(), name, socket_id, member);
         outcome.payload = match joined.await {
             Joined::Counted { version, members } => {
                 outcome.version = Some(version);
@@ -527,7 +525,7 @@ impl App {
     pub async fn cached_event(&self, name: &str) -> Option<(Frame, Duration)> {
         match self.channels.cached_event(name) {
             Some(cached) => Some(cached),
-            None => self.peers.cached_event(&self.id(), name).await,
+            None => self.peers.cached_event(self.id(), name).await,
         }
     }
 
@@ -542,7 +540,7 @@ impl App {
     /// The channels that `filter` covers and the sockets, of the whole cluster.
     pub async fn census(&self, filter: Filter) -> Census {
         let mut census = self.local_census(&filter);
-        for other in self.peers.ask(&self.id(), filter).await {
+        for other in self.peers.ask(self.id(), filter).await {
             census.merge(other);
         }
         census
@@ -598,7 +596,7 @@ impl App {
     /// joined a presence channel as that user, on every node of a cluster. Returns how many
     /// of this node's sockets were closed.
     pub fn terminate_user(&self, user_id: &str) -> usize {
-        self.peers.terminate(&self.id(), user_id);
+        self.peers.terminate(self.id(), user_id);
         self.terminate_local(user_id)
     }
 
