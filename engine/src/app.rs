@@ -181,9 +181,14 @@ impl App {
         self.config.load_full()
     }
 
-    /// Takes a changed configuration of this app (a rotated secret, new limits or origins);
-    /// sockets already open go on, what they read next is the new one.
+    /// Takes a changed configuration of this app (a rotated secret, new limits, origins or
+    /// webhooks); sockets already open go on, what they read next is the new one.
     pub fn reconfigure(&self, config: AppConfig) {
+        let old = self.config();
+        if (&old.webhooks, &old.key, &old.secret) != (&config.webhooks, &config.key, &config.secret)
+        {
+            self.webhooks.reconfigure(&config);
+        }
         self.config.store(Arc::new(config));
     }
 

@@ -141,3 +141,39 @@ async fn what_sockets_do_reaches_the_endpoint_signed_filtered_and_counted() {
     }
     stats_until(&server, APP_ID, |stats| stats.webhooks.sent == 4).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_webhook_url_and_secret_take_effect_without_a_restart() {
+    let (old_url, old_received) = endpoint().await;
+    let (new_url, new_received) = endpoint().await;
+    let server = start_with(
+        json!({"webhooks": {"delay_ms": 0, "batch_ms": 0}}),
+        vec![app(APP_ID, KEY, json!({"webhooks": [{"url": old_url}]}))],
+    );
+    let (mut client, _) = Client::connect(server.local_addr(), KEY).await;
+    client.subscribe("before").await;
+    within("the first webhook", async {
+        while old_received.lock().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+
+    let rotated =
+        json!({"app_id": APP_ID, "key": KEY, "secret": "rotated", "webhooks": [{"url": new_url}]});
+    assert!(server.set_apps(&[rotated]).1.is_empty());
+    client.subscribe("after").await;
+    within("the webhook at the new endpoint", async {
+        while new_received.lock().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let request = new_received.lock()[0].clone();
+    assert_eq!(request.signature, sign("rotated", &request.body));
+    assert!(request.body.contains("\"after\""), "{}", request.body);
+    assert!(old_received
+        .lock()
+        .iter()
+        .all(|r| !r.body.contains("\"after\"")));
+}

@@ -22,6 +22,7 @@ pub use sender::WebhookStats;
 
 use crate::config::{AppConfig, WebhookConfig, WebhookKind, WebhookSettings};
 use crate::events::{EngineEvent, EventQueue};
+use arc_swap::ArcSwap;
 use sender::{Endpoint, Sender, WebhookCounters};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -31,9 +32,50 @@ use tokio_util::task::TaskTracker;
 /// asked for every event.
 pub(crate) struct Webhooks {
     app_id: String,
-    endpoints: Vec<(WebhookConfig, Sender)>,
+    /// The endpoints and their senders, replaced as a whole when the app's webhooks change.
+    endpoints: ArcSwap<Vec<(WebhookConfig, Sender)>>,
     host: Option<Arc<EventQueue>>,
     counters: Arc<WebhookCounters>,
+    spawner: Spawner,
+}
+
+/// What starting an endpoint's sender needs from the server.
+struct Spawner {
+    settings: WebhookSettings,
+    events: Arc<EventQueue>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Spawner {
+    /// One sender per webhook of `app`, signing with its key and secret.
+    fn senders(
+        &self,
+        app: &AppConfig,
+        counters: &Arc<WebhookCounters>,
+    ) -> Vec<(WebhookConfig, Sender)> {
+        app.webhooks
+            .iter()
+            .map(|webhook| {
+                let endpoint = Endpoint {
+                    app_id: app.app_id.clone(),
+                    key: app.key.clone(),
+                    secret: app.secret.clone(),
+                    url: webhook.url.clone(),
+                    headers: webhook.headers.clone(),
+                };
+                let sender = Sender::spawn(
+                    endpoint,
+                    &self.settings,
+                    counters.clone(),
+                    self.events.clone(),
+                    self.shutdown.clone(),
+                    &self.tasks,
+                );
+                (webhook.clone(), sender)
+            })
+            .collect()
+    }
 }
 
 impl Webhooks {
@@ -47,34 +89,26 @@ impl Webhooks {
         tasks: &TaskTracker,
     ) -> Webhooks {
         let counters = Arc::new(WebhookCounters::default());
-        let endpoints = app
-            .webhooks
-            .iter()
-            .map(|webhook| {
-                let endpoint = Endpoint {
-                    app_id: app.app_id.clone(),
-                    key: app.key.clone(),
-                    secret: app.secret.clone(),
-                    url: webhook.url.clone(),
-                    headers: webhook.headers.clone(),
-                };
-                let sender = Sender::spawn(
-                    endpoint,
-                    settings,
-                    counters.clone(),
-                    events.clone(),
-                    shutdown.clone(),
-                    tasks,
-                );
-                (webhook.clone(), sender)
-            })
-            .collect();
+        let spawner = Spawner {
+            settings: settings.clone(),
+            events: events.clone(),
+            shutdown: shutdown.clone(),
+            tasks: tasks.clone(),
+        };
         Webhooks {
             app_id: app.app_id.clone(),
-            endpoints,
+            endpoints: ArcSwap::from_pointee(spawner.senders(app, &counters)),
             host: settings.dispatch_events.then(|| events.clone()),
             counters,
+            spawner,
         }
+    }
+
+    /// Starts senders for the changed webhooks (or key, or secret) of `app`; the old senders
+    /// stop once their queue is flushed.
+    pub(crate) fn reconfigure(&self, app: &AppConfig) {
+        self.endpoints
+            .store(Arc::new(self.spawner.senders(app, &self.counters)));
     }
 
     /// Whether anyone hears about events of `kind` on `channel`, so the work of finding them
@@ -85,6 +119,7 @@ impl Webhooks {
         (self.host.is_some() && kind != WebhookKind::SubscriptionCount)
             || self
                 .endpoints
+                .load()
                 .iter()
                 .any(|(config, _)| config.wants(kind, channel))
     }
@@ -92,8 +127,8 @@ impl Webhooks {
     /// Hands `event` to every endpoint that wants it and to the host, serialized once.
     pub(crate) fn send(&self, event: WebhookEvent) {
         let (kind, channel) = (event.kind(), event.channel());
-        let mut wanting = self
-            .endpoints
+        let endpoints = self.endpoints.load();
+        let mut wanting = endpoints
             .iter()
             .filter(|(config, _)| config.wants(kind, channel))
             .peekable();
