@@ -49,10 +49,11 @@ final class ApplicationManager extends Manager
         $provider = parent::driver($driver);
         if (!$provider instanceof ApplicationProvider) {
             throw new InvalidArgumentException(sprintf(
-                'The app provider [%s] is a %s, which does not implement %s.',
+                'The app provider [%s] is a %s, which does not implement %s%s.',
                 $driver ?? $this->getDefaultDriver(),
                 get_debug_type($provider),
-                ApplicationProvider::class
+                ApplicationProvider::class,
+                method_exists($provider, 'findByKey') ? ' (wrap a laravel/reverb provider in ReverbRs\Laravel\Providers\ReverbProviderAdapter)' : ''
             ));
         }
 
