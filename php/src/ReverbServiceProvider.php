@@ -11,6 +11,7 @@ use Laravel\Pulse\Pulse;
 use Laravel\Reverb\Pulse\Livewire\Connections;
 use Laravel\Reverb\Pulse\Livewire\Messages;
 use ReverbRs\Laravel\Broadcasting\ReverbBroadcaster;
+use ReverbRs\Laravel\Console\AppsReloadCommand;
 use ReverbRs\Laravel\Console\InstallBroadcastingCommand;
 use ReverbRs\Laravel\Console\InstallCommand;
 use ReverbRs\Laravel\Console\RestartCommand;
@@ -57,7 +58,7 @@ final class ReverbServiceProvider extends ServiceProvider
             ], ['reverb', 'reverb-config']);
             $this->publishMigrations();
 
-            $this->commands([StartCommand::class, RestartCommand::class, InstallCommand::class]);
+            $this->commands([StartCommand::class, RestartCommand::class, InstallCommand::class, AppsReloadCommand::class]);
 
             if (method_exists($this, 'reloads')) {
                 $this->reloads('reverb:restart', 'reverb');
