@@ -101,6 +101,11 @@ final class StartCommand extends Command
             $this->error("Invalid Reverb configuration (config/reverb.php): apps.provider: {$e->getMessage()}");
             return self::FAILURE;
         }
+        if (!$this->apps->fromConfigFile() && !method_exists(Server::class, 'setApps')) {
+            $this->error('This reverb_rs extension cannot change its apps while it serves (ReverbRs\Server::setApps is missing), which apps.provider other than "config" needs.');
+            $this->line('Build and install the extension of the same reverb-rs release as this package.');
+            return self::FAILURE;
+        }
         $name = $config['default'] ?? 'reverb';
         $options = $config['servers'][$name];
         $server = $this->newServer($config);
