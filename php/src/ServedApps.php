@@ -339,8 +339,9 @@ final class ServedApps
     }
 
     /**
-     * An engine error as the problem of one entry: `apps.apps.3.ping_interval must be at least
-     * 1` becomes `ping_interval must be at least 1`; a message without the key gets it in front.
+     * An engine error as the problem of one entry: `apps.apps.3.ping_interval must be greater
+     * than 0, got 0` becomes `ping_interval must be greater than 0, got 0`; a message without
+     * the key gets it in front.
      */
     private static function problem(string $message, ?string $key = null): string
     {

@@ -100,11 +100,11 @@ final class ServedAppsTest extends TestCase
         ]));
         $apps->load();
 
-        $this->assertTrue($apps->refuse(1, 'apps.apps.1.ping_interval must be at least 1'));
+        $this->assertTrue($apps->refuse(1, 'apps.apps.1.ping_interval must be greater than 0, got 0'));
         $this->assertFalse($apps->refuse(5, 'apps.apps.5.key is required'));
 
         $this->assertSame([self::app('shop-1')], $apps->serving());
-        $this->assertSame(["App 'shop-2' (reverb_apps row): ping_interval must be at least 1"], $this->warnings);
+        $this->assertSame(["App 'shop-2' (reverb_apps row): ping_interval must be greater than 0, got 0"], $this->warnings);
     }
 
     public function testAnEntryRefusedAtStartIsNotOfferedAgainUnchanged(): void
@@ -112,7 +112,7 @@ final class ServedAppsTest extends TestCase
         $provider = new FakeProvider([self::app('shop-1'), self::app('shop-2', ['ping_interval' => 0])]);
         $apps = $this->served($provider);
         $apps->load();
-        $apps->refuse(1, 'apps.apps.1.ping_interval must be at least 1');
+        $apps->refuse(1, 'apps.apps.1.ping_interval must be greater than 0, got 0');
 
         $this->assertNull($this->reload($apps));
         $provider->apps[1] = self::app('shop-2');
@@ -213,14 +213,14 @@ final class ServedAppsTest extends TestCase
         $apps->load();
         $provider->apps = [self::app('a', ['ping_interval' => 0]), self::app('b'), self::app('c', ['key' => 'k-b'])];
         $this->refusals = [
-            ['app_id' => 'a', 'key' => 'apps.apps.0.ping_interval', 'message' => 'apps.apps.0.ping_interval must be at least 1'],
+            ['app_id' => 'a', 'key' => 'apps.apps.0.ping_interval', 'message' => 'apps.apps.0.ping_interval must be greater than 0, got 0'],
             ['app_id' => 'c', 'key' => 'apps.apps.2.key', 'message' => 'repeats "k-b", which another app already uses'],
         ];
 
         $this->assertNull($this->reload($apps));
         $this->assertSame([self::app('a'), self::app('b')], $apps->serving());
         $this->assertSame([
-            "App 'a' (reverb_apps row): ping_interval must be at least 1",
+            "App 'a' (reverb_apps row): ping_interval must be greater than 0, got 0",
             "App 'c' (reverb_apps row): key repeats \"k-b\", which another app already uses",
         ], $this->warnings);
 
@@ -294,10 +294,10 @@ final class ServedAppsTest extends TestCase
     {
         $apps = $this->served(new FakeProvider([self::app('a', ['ping_interval' => 0])]), onDemand: true);
 
-        $apps->answer(['lookup' => 1, 'by' => 'key', 'value' => 'key-a'], fn () => 'apps.apps.0.ping_interval must be at least 1');
+        $apps->answer(['lookup' => 1, 'by' => 'key', 'value' => 'key-a'], fn () => 'apps.apps.0.ping_interval must be greater than 0, got 0');
 
         $this->assertSame([], $apps->serving());
-        $this->assertSame(["App 'a' (reverb_apps row): ping_interval must be at least 1"], $this->warnings);
+        $this->assertSame(["App 'a' (reverb_apps row): ping_interval must be greater than 0, got 0"], $this->warnings);
     }
 
     public function testALookupModeReloadReadsOnlyTheAnsweredAppsById(): void
