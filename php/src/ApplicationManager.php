@@ -9,6 +9,7 @@ use InvalidArgumentException;
 use ReverbRs\Laravel\Contracts\ApplicationProvider;
 use ReverbRs\Laravel\Providers\ConfigApplicationProvider;
 use ReverbRs\Laravel\Providers\DatabaseApplicationProvider;
+use ReverbRs\Laravel\Providers\ReverbProviderAdapter;
 
 /**
  * The app providers, as laravel/reverb's ApplicationManager has them: `apps.provider` chooses
@@ -53,7 +54,7 @@ final class ApplicationManager extends Manager
                 $driver ?? $this->getDefaultDriver(),
                 get_debug_type($provider),
                 ApplicationProvider::class,
-                method_exists($provider, 'findByKey') ? ' (wrap a laravel/reverb provider in ReverbRs\Laravel\Providers\ReverbProviderAdapter)' : ''
+                method_exists($provider, 'findByKey') ? ' (' . ReverbProviderAdapter::HINT . ')' : ''
             ));
         }
 

@@ -58,7 +58,12 @@ final class ReverbServiceProvider extends ServiceProvider
             ], ['reverb', 'reverb-config']);
             $this->publishMigrations();
 
-            $this->commands([StartCommand::class, RestartCommand::class, InstallCommand::class, AppsReloadCommand::class]);
+            $this->commands([
+                StartCommand::class,
+                RestartCommand::class,
+                InstallCommand::class,
+                AppsReloadCommand::class,
+            ]);
 
             if (method_exists($this, 'reloads')) {
                 $this->reloads('reverb:restart', 'reverb');

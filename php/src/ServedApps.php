@@ -8,6 +8,7 @@ use Closure;
 use ReverbRs\Laravel\Contracts\ApplicationProvider;
 use ReverbRs\Laravel\Exceptions\InvalidApp;
 use ReverbRs\Laravel\Providers\ConfigApplicationProvider;
+use ReverbRs\Laravel\Providers\ReverbProviderAdapter;
 use Throwable;
 
 /**
@@ -78,7 +79,8 @@ final class ServedApps
             return [];
         }
         if ($this->fromConfigFile()) {
-            $apps = array_values(array_filter([...$this->provider->all()], fn ($app) => !is_array($app) || self::enabled($app)));
+            $served = fn ($app) => !is_array($app) || self::enabled($app);
+            $apps = array_values(array_filter([...$this->provider->all()], $served));
             foreach ($apps as $app) {
                 if (is_array($app) && is_scalar($app['app_id'] ?? null)) {
                     $this->entries[(string) $app['app_id']] = $app;
@@ -159,7 +161,8 @@ final class ServedApps
         $ids = array_keys($fresh);
         foreach ($setApps(array_values($fresh)) as $refusal) {
             $id = $ids[self::index((string) $refusal['key'])] ?? (string) $refusal['app_id'];
-            $this->report($id, InvalidApp::describe($id, $this->source, self::problem((string) $refusal['message'], (string) $refusal['key'])));
+            $problem = self::problem((string) $refusal['message'], (string) $refusal['key']);
+            $this->report($id, InvalidApp::describe($id, $this->source, $problem));
             $this->refused[$id] = $fresh[$id] ?? [];
             if (isset($this->entries[$id])) {
                 $fresh[$id] = $this->entries[$id];
@@ -222,26 +225,16 @@ final class ServedApps
         $bad = [];
         try {
             foreach ($this->provider->all() as $app) {
-                $problem = match (true) {
-                    $app instanceof InvalidApp => $app,
-                    !is_array($app) => new InvalidApp(null, $this->source, sprintf(
-                        'all() gave %s instead of an array%s',
-                        get_debug_type($app),
-                        is_object($app) && method_exists($app, 'id') ? ' (wrap a laravel/reverb provider in ReverbRs\Laravel\Providers\ReverbProviderAdapter)' : ''
-                    )),
-                    !is_scalar($app['app_id'] ?? null) || (string) $app['app_id'] === '' => new InvalidApp(null, $this->source, 'app_id is missing (key ' . json_encode($app['key'] ?? null) . ')'),
-                    isset($fresh[(string) $app['app_id']]) => new InvalidApp((string) $app['app_id'], $this->source, 'app_id is listed twice; the first is served'),
-                    default => null,
-                };
+                $problem = $this->problemWith($app, $fresh);
                 if ($problem === null) {
                     $fresh[(string) $app['app_id']] = $app;
                     continue;
                 }
-                $subject = $problem->appId ?? $problem->getMessage();
-                $bad[$subject] = true;
-                $this->report($subject, $problem->getMessage());
-                if ($problem->appId !== null && !isset($fresh[$problem->appId]) && isset($this->entries[$problem->appId])) {
-                    $fresh[$problem->appId] = $this->entries[$problem->appId];
+                $id = $problem->appId;
+                $bad[$id ?? $problem->getMessage()] = true;
+                $this->report($id ?? $problem->getMessage(), $problem->getMessage());
+                if ($id !== null && !isset($fresh[$id]) && isset($this->entries[$id])) {
+                    $fresh[$id] = $this->entries[$id];
                 }
             }
         } catch (Throwable $e) {
@@ -250,6 +243,31 @@ final class ServedApps
         $this->problems = array_intersect_key($this->problems, $bad);
 
         return [$fresh, null];
+    }
+
+    /**
+     * Why an item of all() cannot be served, or null when it can: an InvalidApp the provider
+     * yielded, something else than an array, an entry without an app_id, or the second with
+     * an app_id already read (in `$fresh`).
+     */
+    private function problemWith(mixed $app, array $fresh): ?InvalidApp
+    {
+        if ($app instanceof InvalidApp) {
+            return $app;
+        }
+        if (!is_array($app)) {
+            $hint = is_object($app) && method_exists($app, 'id') ? ' (' . ReverbProviderAdapter::HINT . ')' : '';
+            return new InvalidApp(null, $this->source, 'all() gave ' . get_debug_type($app) . " instead of an array{$hint}");
+        }
+        $id = $app['app_id'] ?? null;
+        if (!is_scalar($id) || (string) $id === '') {
+            return new InvalidApp(null, $this->source, 'app_id is missing (key ' . json_encode($app['key'] ?? null) . ')');
+        }
+        if (isset($fresh[(string) $id])) {
+            return new InvalidApp((string) $id, $this->source, 'app_id is listed twice; the first is served');
+        }
+
+        return null;
     }
 
     /**
@@ -324,7 +342,8 @@ final class ServedApps
         $is = $served($after);
         $added = count(array_diff_key($is, $was));
         $removed = count(array_diff_key($was, $is));
-        $changed = count(array_filter(array_intersect_key($is, $was), fn ($app, $id) => $was[$id] !== $app, ARRAY_FILTER_USE_BOTH));
+        $kept = array_intersect_key($is, $was);
+        $changed = count(array_filter($kept, fn ($app, $id) => $was[$id] !== $app, ARRAY_FILTER_USE_BOTH));
         if ($added + $removed + $changed === 0) {
             return null;
         }

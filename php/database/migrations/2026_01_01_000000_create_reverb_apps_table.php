@@ -1,16 +1,17 @@
 <?php
 
+/**
+ * The table of the `database` app provider (`apps.database.table`, on
+ * `apps.database.connection`): a column for each key of a config/reverb.php app entry. Null
+ * columns take the server's defaults; JSON columns hold what the entry's arrays hold.
+ */
+
 declare(strict_types=1);
 
 use Illuminate\Database\Migrations\Migration;
 use Illuminate\Database\Schema\Blueprint;
 use Illuminate\Support\Facades\Schema;
 
-/**
- * The table of the `database` app provider (`apps.database.table`, on
- * `apps.database.connection`): a column for each key of a config/reverb.php app entry. Null
- * columns take the server's defaults; JSON columns hold what the entry's arrays hold.
- */
 return new class extends Migration
 {
     /** The connection `apps.database.connection` names, null for the default one. */

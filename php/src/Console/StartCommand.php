@@ -269,10 +269,12 @@ final class StartCommand extends Command
                 return new Server($config);
             } catch (ConfigException $e) {
                 $entry = preg_match('/^apps\.apps\.(\d+)/', $e->getMessage(), $match) === 1 ? (int) $match[1] : null;
-                if ($this->apps->fromConfigFile() || $entry === null || !$this->apps->refuse($entry, $e->getMessage())) {
+                $lenient = !$this->apps->fromConfigFile() && $entry !== null;
+                if (!$lenient || !$this->apps->refuse($entry, $e->getMessage())) {
                     $this->error("Invalid Reverb configuration (config/reverb.php): {$e->getMessage()}");
                     if (!$this->apps->fromConfigFile()) {
-                        $this->line(sprintf('The apps come from apps.provider (%s): %d of them can be served.', $this->apps->source(), count($this->apps->serving())));
+                        $served = count($this->apps->serving());
+                        $this->line("The apps come from apps.provider ({$this->apps->source()}): {$served} of them can be served.");
                     }
                     return null;
                 }
@@ -562,7 +564,8 @@ final class StartCommand extends Command
     {
         foreach ($events as $event) {
             if ($event['type'] === 'app_lookup') {
-                $this->apps->answer($event, fn (int $lookup, ?array $app): ?string => $this->server->answerAppLookup($lookup, $app));
+                $answer = fn (int $lookup, ?array $app): ?string => $this->server->answerAppLookup($lookup, $app);
+                $this->apps->answer($event, $answer);
                 continue;
             }
             if ($event['type'] === 'scaling_connected') {

@@ -139,7 +139,8 @@ final class ReverbApp extends Model
         if ($column === 'allowed_origins' && array_filter($value, 'is_string') !== $value) {
             throw $fail("{$column} must be a JSON list of strings, got " . self::shown($raw));
         }
-        if ($column === 'webhooks' && array_filter($value, fn ($hook) => is_array($hook) && !array_is_list($hook)) !== $value) {
+        $objects = array_filter($value, fn ($item) => is_array($item) && !array_is_list($item));
+        if ($column === 'webhooks' && $objects !== $value) {
             throw $fail("{$column} must be a JSON list of objects, got " . self::shown($raw));
         }
 

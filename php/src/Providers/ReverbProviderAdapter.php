@@ -16,6 +16,9 @@ use Throwable;
  */
 final class ReverbProviderAdapter implements ApplicationProvider
 {
+    /** What to do with a laravel/reverb provider, for the messages about one used as it is. */
+    public const HINT = 'wrap a laravel/reverb provider in ' . self::class;
+
     /** The exception laravel/reverb's providers throw for an app that does not exist. */
     private const NOT_FOUND = 'Laravel\Reverb\Exceptions\InvalidApplication';
 

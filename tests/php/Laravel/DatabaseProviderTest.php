@@ -92,7 +92,13 @@ final class DatabaseProviderTest extends TestCase
 
     public function testTheModelCastsItsColumnsForTheApplicationsOwnCode(): void
     {
-        ReverbApp::create(['id' => 'shop-1', 'key' => 'key-1', 'secret' => 's', 'allowed_origins' => ['a.test'], 'ping_interval' => '45']);
+        ReverbApp::create([
+            'id' => 'shop-1',
+            'key' => 'key-1',
+            'secret' => 's',
+            'allowed_origins' => ['a.test'],
+            'ping_interval' => '45',
+        ]);
 
         $app = ReverbApp::findOrFail('shop-1');
 

@@ -26,7 +26,19 @@ final class ReverbProviderAdapterTest extends TestCase
     public function testTheAdapterServesALaravelReverbProviderWithEveryLimitItsAppsHave(): void
     {
         $adapter = new ReverbProviderAdapter(self::reverbProvider([
-            new ReverbApplication('a', 'key-a', 'secret-a', 60, 30, ['*.shop.test'], 10_000, 100, 'all', ['enabled' => true, 'max_attempts' => 5], ['host' => 'ws.shop.test']),
+            new ReverbApplication(
+                'a',
+                'key-a',
+                'secret-a',
+                60,
+                30,
+                ['*.shop.test'],
+                10_000,
+                100,
+                'all',
+                ['enabled' => true, 'max_attempts' => 5],
+                ['host' => 'ws.shop.test'],
+            ),
             new ReverbApplication('b', 'key-b', 'secret-b', 20, 10, ['*'], 5_000),
         ]));
 

@@ -126,7 +126,13 @@ final class ServedAppsTest extends TestCase
         $provider = new FakeProvider([self::app('a'), self::app('b'), self::app('c'), self::app('d')]);
         $apps = $this->served($provider);
         $apps->load();
-        $provider->apps = [self::app('a'), self::app('b', ['secret' => 'new']), self::app('d', ['enabled' => false]), self::app('e'), self::app('f')];
+        $provider->apps = [
+            self::app('a'),
+            self::app('b', ['secret' => 'new']),
+            self::app('d', ['enabled' => false]),
+            self::app('e'),
+            self::app('f'),
+        ];
 
         $this->assertSame('Apps reloaded: 2 added, 1 changed, 2 removed', $this->reload($apps));
         $this->assertSame([$provider->apps], $this->pushed);
@@ -213,7 +219,11 @@ final class ServedAppsTest extends TestCase
         $apps->load();
         $provider->apps = [self::app('a', ['ping_interval' => 0]), self::app('b'), self::app('c', ['key' => 'k-b'])];
         $this->refusals = [
-            ['app_id' => 'a', 'key' => 'apps.apps.0.ping_interval', 'message' => 'apps.apps.0.ping_interval must be greater than 0, got 0'],
+            [
+                'app_id' => 'a',
+                'key' => 'apps.apps.0.ping_interval',
+                'message' => 'apps.apps.0.ping_interval must be greater than 0, got 0',
+            ],
             ['app_id' => 'c', 'key' => 'apps.apps.2.key', 'message' => 'repeats "k-b", which another app already uses'],
         ];
 
@@ -294,7 +304,8 @@ final class ServedAppsTest extends TestCase
     {
         $apps = $this->served(new FakeProvider([self::app('a', ['ping_interval' => 0])]), onDemand: true);
 
-        $apps->answer(['lookup' => 1, 'by' => 'key', 'value' => 'key-a'], fn () => 'apps.apps.0.ping_interval must be greater than 0, got 0');
+        $refused = fn () => 'apps.apps.0.ping_interval must be greater than 0, got 0';
+        $apps->answer(['lookup' => 1, 'by' => 'key', 'value' => 'key-a'], $refused);
 
         $this->assertSame([], $apps->serving());
         $this->assertSame(["App 'a' (reverb_apps row): ping_interval must be greater than 0, got 0"], $this->warnings);
