@@ -62,10 +62,14 @@ function insertApp(id, columns = {}) {
   return sql(`INSERT INTO reverb_apps (${names}) VALUES (${values})`);
 }
 
-/** `artisan reverb:start` on the copy, apps from the database; `env` overrides the .env. */
+/**
+ * `artisan reverb:start` on the copy, apps from the database (`env` overrides the .env);
+ * resolves once it printed its whole banner.
+ */
 async function start(env = {}) {
   const server = await startReverb({ cwd: app.dir, env: { REVERB_APPS_RELOAD_INTERVAL: '0', ...env } });
   servers.push(server);
+  await printed(server, /Open file limit/);
   return server;
 }
 
