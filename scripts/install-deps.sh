@@ -2,14 +2,15 @@
 # Installs what building and testing reverb-rs needs on Debian (bookworm): PHP 8.2 with its
 # headers, pecl (php-pear) for the PECL route, libclang for the bindings, PHPUnit, Laravel
 # (Debian's php-laravel-framework), Composer with the PHP extensions the Laravel 11 and 12 test apps need (curl, zip, sqlite3,
-# intl), Chromium for the browser test, redis-server for the scaling tests, the Python pusher
-# SDK and Prometheus client, and the Node.js packages in package.json. Installs only what is missing.
+# intl), Chromium for the browser test, redis-server for the scaling tests, mariadb-server and
+# php8.2-mysql for the database app provider's test, the Python pusher SDK and Prometheus
+# client, and the Node.js packages in package.json. Installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(php8.2-cli php8.2-dev php8.2-xml php8.2-mbstring php8.2-curl php8.2-zip php8.2-sqlite3 php8.2-intl
-    php-pear libclang-dev phpunit php-laravel-framework composer unzip iproute2 curl openssl nginx-light chromium
-    redis-server)
+    php8.2-mysql php-pear libclang-dev phpunit php-laravel-framework composer unzip iproute2 curl openssl nginx-light
+    chromium redis-server mariadb-server)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

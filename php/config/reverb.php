@@ -109,12 +109,39 @@ return [
     |--------------------------------------------------------------------------
     |
     | The applications the server accepts, with their credentials and limits.
+    | The provider says where they come from: "config" (the list below),
+    | "database" (the reverb_apps table: publish its migration with
+    | `php artisan vendor:publish --tag=reverb-rs-migrations`), or a provider
+    | registered with ApplicationManager::extend().
     |
     */
 
     'apps' => [
 
-        'provider' => 'config',
+        'provider' => env('REVERB_APPS_PROVIDER', 'config'),
+
+        // reverb-rs: seconds between two readings of the provider's apps while the server
+        // runs (0: never); `php artisan reverb:apps:reload` makes every server read them now.
+        // The apps of config/reverb.php are read once, at start.
+        'reload_interval' => env('REVERB_APPS_RELOAD_INTERVAL', 60),
+
+        // reverb-rs: where the "database" provider finds its apps (null: the default
+        // connection).
+        'database' => [
+            'connection' => env('REVERB_APPS_DB_CONNECTION'),
+            'table' => 'reverb_apps',
+        ],
+
+        // reverb-rs: look each app up when a client or an API request names it, instead of
+        // reading them all at start (for a table with very many apps). Found apps are kept
+        // for cache_ttl seconds, unknown keys for negative_ttl; a lookup waits at most
+        // timeout seconds for the provider.
+        'lookup' => [
+            'enabled' => env('REVERB_APPS_LOOKUP', false),
+            'cache_ttl' => env('REVERB_APPS_LOOKUP_CACHE_TTL', 300),
+            'negative_ttl' => env('REVERB_APPS_LOOKUP_NEGATIVE_TTL', 30),
+            'timeout' => env('REVERB_APPS_LOOKUP_TIMEOUT', 2),
+        ],
 
         'apps' => [
             [

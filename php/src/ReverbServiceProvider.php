@@ -11,23 +11,35 @@ use Laravel\Pulse\Pulse;
 use Laravel\Reverb\Pulse\Livewire\Connections;
 use Laravel\Reverb\Pulse\Livewire\Messages;
 use ReverbRs\Laravel\Broadcasting\ReverbBroadcaster;
+use ReverbRs\Laravel\Console\AppsReloadCommand;
 use ReverbRs\Laravel\Console\InstallBroadcastingCommand;
 use ReverbRs\Laravel\Console\InstallCommand;
 use ReverbRs\Laravel\Console\RestartCommand;
 use ReverbRs\Laravel\Console\StartCommand;
+use ReverbRs\Laravel\Contracts\ApplicationProvider;
 
 /**
  * Wires reverb-rs into a Laravel application the way laravel/reverb does: the same config
- * file and publish tags, the same artisan commands, the `reverb` broadcast driver, the same
- * hooks into the framework's own commands (`install:broadcasting`, `reload`), and, when
- * Laravel Pulse is installed, the same Pulse cards.
+ * file and publish tags, the same artisan commands, the `reverb` broadcast driver, the app
+ * providers, the same hooks into the framework's own commands (`install:broadcasting`,
+ * `reload`), and, when Laravel Pulse is installed, the same Pulse cards.
  */
 final class ReverbServiceProvider extends ServiceProvider
 {
-    /** Merges the default config and puts reverb-rs's step into `install:broadcasting`. */
+    /**
+     * Merges the default config, binds the app providers (the ApplicationManager, and the
+     * ApplicationProvider `apps.provider` chooses) and puts reverb-rs's step into
+     * `install:broadcasting`.
+     */
     public function register(): void
     {
         $this->mergeConfigFrom(__DIR__ . '/../config/reverb.php', 'reverb');
+
+        $this->app->singleton(ApplicationManager::class);
+        $this->app->bind(
+            ApplicationProvider::class,
+            fn ($app) => $app->make(ApplicationManager::class)->driver()
+        );
 
         if (class_exists(BroadcastingInstallCommand::class)) {
             $this->app->extend(
@@ -44,8 +56,14 @@ final class ReverbServiceProvider extends ServiceProvider
             $this->publishes([
                 __DIR__ . '/../config/reverb.php' => $this->app->configPath('reverb.php'),
             ], ['reverb', 'reverb-config']);
+            $this->publishMigrations();
 
-            $this->commands([StartCommand::class, RestartCommand::class, InstallCommand::class]);
+            $this->commands([
+                StartCommand::class,
+                RestartCommand::class,
+                InstallCommand::class,
+                AppsReloadCommand::class,
+            ]);
 
             if (method_exists($this, 'reloads')) {
                 $this->reloads('reverb:restart', 'reverb');
@@ -63,6 +81,21 @@ final class ReverbServiceProvider extends ServiceProvider
         if ($this->app->bound(Pulse::class)) {
             $this->registerPulseCards();
         }
+    }
+
+    /**
+     * `vendor:publish --tag=reverb-rs-migrations` copies the `reverb_apps` migration of the
+     * `database` app provider into database/migrations; Laravel 11+ dates it at the moment
+     * of publishing when `database.migrations.update_date_on_publish` is on.
+     */
+    private function publishMigrations(): void
+    {
+        $paths = [__DIR__ . '/../database/migrations' => $this->app->databasePath('migrations')];
+        if (method_exists($this, 'publishesMigrations')) {
+            $this->publishesMigrations($paths, 'reverb-rs-migrations');
+            return;
+        }
+        $this->publishes($paths, 'reverb-rs-migrations');
     }
 
     /**

@@ -6,17 +6,22 @@ namespace ReverbRs\Laravel\Console;
 
 use Illuminate\Console\Command;
 use Illuminate\Contracts\Cache\Repository as Cache;
+use InvalidArgumentException;
 use Laravel\Pulse\Pulse;
 use ReverbRs\ConfigException;
+use ReverbRs\Laravel\ApplicationManager;
 use ReverbRs\Laravel\Events;
 use ReverbRs\Laravel\Pulse\CountersRead;
+use ReverbRs\Laravel\ServedApps;
 use ReverbRs\Server;
 use ReverbRs\ServerException;
 use Throwable;
 
 /**
  * `php artisan reverb:start`: runs the server in this process until SIGINT, SIGTERM, SIGTSTP
- * or `reverb:restart`, turning engine events into Laravel events when asked to, and feeding
+ * or `reverb:restart`, with the apps of the app provider (`apps.provider`), read again every
+ * `apps.reload_interval` and on `reverb:apps:reload`, or looked up as clients ask for them
+ * (`apps.lookup.enabled`); it turns engine events into Laravel events when asked to, and feeds
  * Laravel Pulse when it is installed.
  */
 final class StartCommand extends Command
@@ -24,8 +29,14 @@ final class StartCommand extends Command
     /** The cache key `reverb:restart` writes, shared with laravel/reverb. */
     public const RESTART_KEY = 'laravel:reverb:restart';
 
-    /** How often the restart key is read, in seconds. */
-    private const RESTART_CHECK_SECONDS = 5;
+    /** The cache key `reverb:apps:reload` writes. */
+    public const APPS_RELOAD_KEY = 'reverb-rs:apps:reload';
+
+    /** How often the restart and reload keys are read, in seconds. */
+    public const SIGNAL_CHECK_SECONDS = 5;
+
+    /** How many apps the banner lists by name. */
+    private const BANNER_APPS = 10;
 
     /** @var string */
     protected $signature = 'reverb:start
@@ -64,6 +75,12 @@ final class StartCommand extends Command
 
     private bool $stopping = false;
 
+    /** The apps served, read from the app provider by serverConfig(). */
+    private ?ServedApps $apps = null;
+
+    /** The running server, which answers the engine's app lookups. */
+    private ?Server $server = null;
+
     /**
      * Which configuration the Redis for scaling came from, for the banner.
      */
@@ -78,13 +95,21 @@ final class StartCommand extends Command
             return self::FAILURE;
         }
 
-        $config = $this->serverConfig();
+        try {
+            $config = $this->serverConfig();
+        } catch (InvalidArgumentException $e) {
+            $this->error("Invalid Reverb configuration (config/reverb.php): apps.provider: {$e->getMessage()}");
+            return self::FAILURE;
+        }
+        if (!$this->apps->fromConfigFile() && !method_exists(Server::class, 'setApps')) {
+            $this->error('This reverb_rs extension cannot change its apps while it serves (ReverbRs\Server::setApps is missing), which apps.provider other than "config" needs.');
+            $this->line('Build and install the extension of the same reverb-rs release as this package.');
+            return self::FAILURE;
+        }
         $name = $config['default'] ?? 'reverb';
         $options = $config['servers'][$name];
-        try {
-            $server = new Server($config);
-        } catch (ConfigException $e) {
-            $this->error("Invalid Reverb configuration (config/reverb.php): {$e->getMessage()}");
+        $server = $this->newServer($config);
+        if ($server === null) {
             return self::FAILURE;
         }
 
@@ -101,11 +126,15 @@ final class StartCommand extends Command
             return self::FAILURE;
         }
         $this->laravel->instance(Server::class, $server);
-        $this->banner($server, $options, $config['apps']['apps'] ?? [], $limits);
+        $this->server = $server;
+        $reloadInterval = $this->apps->fromConfigFile() ? 0 : max(0, (int) $config['apps']['reload_interval']);
+        $this->banner($server, $options, $this->apps->serving(), $limits, $reloadInterval);
 
         $this->listenForSignals();
-        $restartSignal = $this->restartSignal();
-        $nextRestartCheck = microtime(true) + self::RESTART_CHECK_SECONDS;
+        $restartSignal = $this->signal(self::RESTART_KEY);
+        $reloadSignal = $this->signal(self::APPS_RELOAD_KEY);
+        $nextSignalCheck = microtime(true) + self::SIGNAL_CHECK_SECONDS;
+        $nextReload = $reloadInterval > 0 ? microtime(true) + $reloadInterval : INF;
         $dispatch = (bool) ($options['dispatch_events'] ?? false);
         $pulseInterval = $this->laravel->bound(Pulse::class)
             ? max(1, (int) ($options['pulse_ingest_interval'] ?? 15))
@@ -113,7 +142,7 @@ final class StartCommand extends Command
         $nextPulseIngest = $pulseInterval === null ? INF : microtime(true) + $pulseInterval;
 
         while (!$this->stopping) {
-            $next = min($nextRestartCheck, $nextPulseIngest);
+            $next = min($nextSignalCheck, $nextPulseIngest, $nextReload);
             $timeoutMs = (int) max(0, min(1000, ($next - microtime(true)) * 1000));
             if ($server->wait($timeoutMs) === 1) {
                 $this->handleEvents($server->drain(), $dispatch);
@@ -122,12 +151,23 @@ final class StartCommand extends Command
                 $nextPulseIngest = microtime(true) + $pulseInterval;
                 $this->feedPulse($server);
             }
-            if (microtime(true) >= $nextRestartCheck) {
-                $nextRestartCheck = microtime(true) + self::RESTART_CHECK_SECONDS;
-                if ($this->restartSignal() !== $restartSignal) {
+            $reload = microtime(true) >= $nextReload;
+            if (microtime(true) >= $nextSignalCheck) {
+                $nextSignalCheck = microtime(true) + self::SIGNAL_CHECK_SECONDS;
+                if ($this->signal(self::RESTART_KEY) !== $restartSignal) {
                     $this->status('Restart signal received.');
                     break;
                 }
+                $signal = $this->signal(self::APPS_RELOAD_KEY);
+                $reload = $reload || $signal !== $reloadSignal;
+                if ($signal !== $reloadSignal && $this->apps->fromConfigFile()) {
+                    $this->warn('reverb:apps:reload: the apps come from config/reverb.php, which is read when the server starts; reverb:restart applies a change to it.');
+                }
+                $reloadSignal = $signal;
+            }
+            if ($reload && !$this->apps->fromConfigFile()) {
+                $nextReload = $reloadInterval > 0 ? microtime(true) + $reloadInterval : INF;
+                $this->reloadApps($server);
             }
         }
 
@@ -149,7 +189,12 @@ final class StartCommand extends Command
         $this->laravel->make(Pulse::class)->ingest();
     }
 
-    /** config('reverb') with the command-line options applied. */
+    /**
+     * config('reverb') with the command-line options applied and the app provider's apps in
+     * `apps.apps`.
+     *
+     * @throws InvalidArgumentException when `apps.provider` names no provider
+     */
     private function serverConfig(): array
     {
         $config = (array) $this->laravel['config']->get('reverb', []);
@@ -178,8 +223,76 @@ final class StartCommand extends Command
             $server['metrics'] = self::metricsFromEnv();
         }
         $config['servers'][$name] = $server;
+        $config['apps'] = $this->appsConfig((array) ($config['apps'] ?? []));
 
         return $this->webhooksFromEnv($config, $name);
+    }
+
+    /**
+     * The `apps` block with the app provider's apps in `apps` (none when they are looked up on
+     * demand), and `reload_interval` and `lookup` completed from `REVERB_APPS_RELOAD_INTERVAL`
+     * and `REVERB_APPS_LOOKUP*` for a config/reverb.php published without them.
+     */
+    private function appsConfig(array $apps): array
+    {
+        if (!array_key_exists('reload_interval', $apps)) {
+            $apps['reload_interval'] = env('REVERB_APPS_RELOAD_INTERVAL', 60);
+        }
+        if (!array_key_exists('lookup', $apps)) {
+            $apps['lookup'] = [
+                'enabled' => env('REVERB_APPS_LOOKUP', false),
+                'cache_ttl' => env('REVERB_APPS_LOOKUP_CACHE_TTL', 300),
+                'negative_ttl' => env('REVERB_APPS_LOOKUP_NEGATIVE_TTL', 30),
+                'timeout' => env('REVERB_APPS_LOOKUP_TIMEOUT', 2),
+            ];
+        }
+        $manager = $this->laravel->make(ApplicationManager::class);
+        $this->apps = new ServedApps(
+            $manager->driver(),
+            $manager->source(),
+            filter_var($apps['lookup']['enabled'] ?? false, FILTER_VALIDATE_BOOLEAN),
+            fn (string $message) => $this->warn($message)
+        );
+        $apps['apps'] = $this->apps->load();
+
+        return $apps;
+    }
+
+    /**
+     * The server for `$config`. An app entry it refuses stops the start when it comes from
+     * config/reverb.php; from another provider it is reported and the server is made without it.
+     */
+    private function newServer(array $config): ?Server
+    {
+        for (;;) {
+            try {
+                return new Server($config);
+            } catch (ConfigException $e) {
+                $entry = preg_match('/^apps\.apps\.(\d+)/', $e->getMessage(), $match) === 1 ? (int) $match[1] : null;
+                $lenient = !$this->apps->fromConfigFile() && $entry !== null;
+                if (!$lenient || !$this->apps->refuse($entry, $e->getMessage())) {
+                    $this->error("Invalid Reverb configuration (config/reverb.php): {$e->getMessage()}");
+                    if (!$this->apps->fromConfigFile()) {
+                        $served = count($this->apps->serving());
+                        $this->line("The apps come from apps.provider ({$this->apps->source()}): {$served} of them can be served.");
+                    }
+                    return null;
+                }
+                $config['apps']['apps'] = $this->apps->serving();
+            }
+        }
+    }
+
+    /**
+     * Reads the apps again and pushes what changed to the server, printing the status line
+     * (and, through ServedApps, a warning for each faulty or refused entry).
+     */
+    private function reloadApps(Server $server): void
+    {
+        $summary = $this->apps->reload(fn (array $apps): array => $server->setApps($apps));
+        if ($summary !== null) {
+            $this->status("{$summary}.");
+        }
     }
 
     /**
@@ -198,7 +311,8 @@ final class StartCommand extends Command
     /**
      * `REVERB_WEBHOOK_EVENTS` and `REVERB_WEBHOOK_URL` for a config/reverb.php published without
      * the webhook keys (laravel/reverb's, say): each fills its key only where the key is absent,
-     * the URL on the app whose key is `REVERB_APP_KEY`, else on the first app.
+     * the URL on the app of config/reverb.php whose key is `REVERB_APP_KEY`, else on its first
+     * app (the apps of another provider have their own webhooks).
      */
     private function webhooksFromEnv(array $config, string $name): array
     {
@@ -208,7 +322,7 @@ final class StartCommand extends Command
             $config['servers'][$name]['webhooks']['dispatch_events'] = $events;
         }
         $url = env('REVERB_WEBHOOK_URL');
-        $apps = (array) ($config['apps']['apps'] ?? []);
+        $apps = $this->apps->fromConfigFile() ? (array) ($config['apps']['apps'] ?? []) : [];
         $named = array_filter($apps, fn ($app) => ($app['key'] ?? null) === env('REVERB_APP_KEY'));
         $index = array_key_first($named) ?? array_key_first($apps);
         if ($url && is_array($apps[$index] ?? null) && !array_key_exists('webhooks', $apps[$index])) {
@@ -350,7 +464,11 @@ final class StartCommand extends Command
         return ['soft' => $limits['soft openfiles'], 'hard' => $limits['hard openfiles']];
     }
 
-    private function banner(Server $server, array $options, array $apps, array $limits): void
+    /**
+     * What the server serves: its address, the apps (the first few by name) and where they
+     * come from, the open file limit, metrics and scaling.
+     */
+    private function banner(Server $server, array $options, array $apps, array $limits, int $reloadInterval): void
     {
         $path = $options['path'] ?? '';
         $hostname = $options['hostname'] ?? null;
@@ -370,8 +488,20 @@ final class StartCommand extends Command
             $scheme = $tls ? 'wss' : 'ws';
             $this->line("  Clients connect to {$scheme}://{$hostname}:{$server->port()}{$path}/app/{key}");
         }
-        foreach ($apps as $app) {
+        foreach (array_slice($apps, 0, self::BANNER_APPS) as $app) {
             $this->line(sprintf('  App %s (key %s)', $app['app_id'] ?? '?', $app['key'] ?? '?'));
+        }
+        if (count($apps) > self::BANNER_APPS) {
+            $this->line(sprintf('  … and %d more apps', count($apps) - self::BANNER_APPS));
+        }
+        if ($this->apps->onDemand()) {
+            $this->line("  Apps looked up as clients ask for them ({$this->apps->source()})");
+        }
+        if (!$this->apps->fromConfigFile()) {
+            $this->line(sprintf(
+                '  Apps read again %sby reverb:apps:reload',
+                $reloadInterval > 0 ? "every {$reloadInterval} s and " : ''
+            ));
         }
         $this->line("  Open file limit: {$limits['soft']} (hard limit {$limits['hard']})");
         if (filter_var($options['metrics']['enabled'] ?? false, FILTER_VALIDATE_BOOLEAN)) {
@@ -411,16 +541,19 @@ final class StartCommand extends Command
         }
     }
 
-    /** The value `reverb:restart` last wrote, or null when the cache cannot be read. */
-    private function restartSignal(): mixed
+    /**
+     * The value `reverb:restart` or `reverb:apps:reload` last wrote under `$key`, or null when
+     * the cache cannot be read.
+     */
+    private function signal(string $key): mixed
     {
         try {
-            return $this->laravel->make(Cache::class)->get(self::RESTART_KEY);
+            return $this->laravel->make(Cache::class)->get($key);
         } catch (Throwable $e) {
             static $warned = false;
             if (!$warned) {
                 $warned = true;
-                $this->warn("The default cache store cannot be read, so reverb:restart cannot reach this server: {$e->getMessage()}");
+                $this->warn("The default cache store cannot be read, so reverb:restart and reverb:apps:reload cannot reach this server: {$e->getMessage()}");
             }
             return null;
         }
@@ -430,6 +563,11 @@ final class StartCommand extends Command
     private function handleEvents(array $events, bool $dispatch): void
     {
         foreach ($events as $event) {
+            if ($event['type'] === 'app_lookup') {
+                $answer = fn (int $lookup, ?array $app): ?string => $this->server->answerAppLookup($lookup, $app);
+                $this->apps->answer($event, $answer);
+                continue;
+            }
             if ($event['type'] === 'scaling_connected') {
                 $this->status("Connected to Redis: sharing work with the other nodes as node {$event['node']}.");
             } elseif ($event['type'] === 'scaling_disconnected') {

@@ -9,6 +9,7 @@ use Illuminate\Console\OutputStyle;
 use Illuminate\Container\Container;
 use PHPUnit\Framework\TestCase;
 use ReflectionMethod;
+use ReverbRs\Laravel\ApplicationManager;
 use ReverbRs\Laravel\Console\StartCommand;
 use Symfony\Component\Console\Input\ArrayInput;
 use Symfony\Component\Console\Output\BufferedOutput;
@@ -118,6 +119,7 @@ final class MetricsTest extends TestCase
     {
         $app = Container::getInstance();
         $app->instance('config', new Repository(['reverb' => $reverb]));
+        $app->instance(ApplicationManager::class, new ApplicationManager($app));
         $command = new StartCommand();
         $command->setLaravel($app);
         $input = new ArrayInput([], $command->getDefinition());

@@ -10,6 +10,7 @@ use Illuminate\Container\Container;
 use Illuminate\Events\Dispatcher;
 use PHPUnit\Framework\TestCase;
 use ReflectionMethod;
+use ReverbRs\Laravel\ApplicationManager;
 use ReverbRs\Laravel\Console\StartCommand;
 use ReverbRs\Laravel\Events;
 use Symfony\Component\Console\Input\ArrayInput;
@@ -269,6 +270,7 @@ final class WebhooksTest extends TestCase
     private function serverConfig(array $reverb): array
     {
         $this->app->instance('config', new Repository(['reverb' => $reverb]));
+        $this->app->instance(ApplicationManager::class, new ApplicationManager($this->app));
         $command = $this->command();
 
         return (new ReflectionMethod($command, 'serverConfig'))->invoke($command);
