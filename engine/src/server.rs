@@ -100,6 +100,8 @@ const HOST_SIGNALS: [libc::c_int; 8] = [
 /// A running server. Dropping it stops it.
 pub struct Server {
     state: Arc<ServerState>,
+    /// The engine's runtime, entered when a host call starts tasks (a new app's).
+    runtime: tokio::runtime::Handle,
     local_addr: SocketAddr,
     metrics_addr: Option<SocketAddr>,
     owner_pid: u32,
@@ -164,6 +166,7 @@ impl Server {
             Arc::new(ServerState::new(config, events, tls, peers))
         };
         let grace = Arc::new(Mutex::new(DEFAULT_GRACE));
+        let runtime_handle = runtime.handle().clone();
 
         let thread_state = state.clone();
         let thread_grace = grace.clone();
@@ -174,6 +177,7 @@ impl Server {
         })?;
 
         Ok(Server {
+            runtime: runtime_handle,
             state,
             local_addr,
             metrics_addr,
@@ -272,6 +276,7 @@ impl Server {
     /// (`enabled => false`) with 4003. Refused entries are returned; the app each names
     /// keeps its running version.
     pub fn set_apps(&self, entries: &[Value]) -> (AppChanges, Vec<RefusedApp>) {
+        let _inside = self.runtime.enter();
         let outcome = self.state.apps.replace_entries(entries);
         if let Some(lookups) = &self.state.lookups {
             lookups.forget_unknown();
@@ -288,6 +293,7 @@ impl Server {
             .lookups
             .as_ref()
             .ok_or("apps.lookup is not enabled, so no lookup waits for an answer")?;
+        let _inside = self.runtime.enter();
         let path = format!("app lookup {lookup}");
         let (config, refused) = match entry.map(|entry| AppConfig::from_entry(entry, &path)) {
             None => (None, None),

@@ -22,6 +22,16 @@ fn api(server: &Server, app_id: &str, key: &str, secret: &str) -> Api {
     api
 }
 
+/// Replaces the app set from a thread of the host's own, outside any runtime, as PHP does.
+fn from_host_thread(server: &Server, entries: &[Value]) -> Vec<reverb_engine::RefusedApp> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| server.set_apps(entries).1)
+            .join()
+            .expect("set_apps does not panic")
+    })
+}
+
 /// Subscribes `client` to a private channel with an auth signed by `secret`; returns the
 /// next frame (the confirmation, or the refusal).
 async fn subscribe_signed(client: &mut Client, socket_id: &str, secret: &str) -> Value {
@@ -39,7 +49,7 @@ async fn an_added_app_serves_at_once_and_a_rotated_secret_is_valid_at_once() {
 
     let rotated = json!({"app_id": "app-1", "key": KEY, "secret": "rotated-secret"});
     let added = app("app-2", "key-2", json!({}));
-    let refused = server.set_apps(&[rotated, added]).1;
+    let refused = from_host_thread(&server, &[rotated, added]);
     assert!(refused.is_empty(), "{refused:?}");
 
     // The new app takes sockets and API calls.
