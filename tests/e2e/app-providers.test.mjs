@@ -4,9 +4,11 @@
 // apps.provider = database. Rows are inserted, changed, disabled and deleted while pusher-js
 // clients are connected, and `artisan reverb:apps:reload` runs from another process; a faulty
 // row and a row the engine refuses are reported while the other apps are served; the reload
-// interval; two servers sharing the cache store; and on-demand lookups.
+// interval; two nodes over Redis (the official Python SDK publishing across them); and on-demand
+// lookups.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +22,7 @@ import {
   within,
 } from './laravel-support.mjs';
 import { startMariaDb } from './mariadb-support.mjs';
+import { startRedis } from './redis-support.mjs';
 
 const DATABASE = 'reverb';
 
@@ -120,6 +123,21 @@ async function publish(server, appId, key, secret) {
   });
   await response.arrayBuffer();
   return response.status;
+}
+
+/** Publishes `shipped` on `news` with the official Python `pusher` SDK; it must succeed. */
+function publishWithPythonSdk(server, appId, key, secret) {
+  const script = [
+    'import json, sys, pusher',
+    'client = pusher.Pusher(app_id=sys.argv[1], key=sys.argv[2], secret=sys.argv[3], host="127.0.0.1", port=int(sys.argv[4]), ssl=False)',
+    'client.trigger("news", "shipped", {"app": sys.argv[1]})',
+  ].join('\n');
+  return new Promise((resolve, reject) => {
+    execFile('python3', ['-c', script, appId, key, secret, String(server.port)], { timeout: 10_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`the Python SDK failed: ${stdout}${stderr}`));
+      else resolve();
+    });
+  });
 }
 
 /** Resolves once the server printed a line matching `pattern`. */
@@ -228,16 +246,34 @@ REVERB_APPS_PROVIDER=database
     await client(server, 'shop-8-key').subscribed();
   });
 
-  test('every server sharing the cache store reloads on one reverb:apps:reload', async () => {
-    await insertApp('shop-1');
-    const [one, two] = [await start(), await start()];
+  test('both nodes of a cluster over Redis reload on one reverb:apps:reload; the Python SDK publishes to the new app across nodes', async () => {
+    const redis = await startRedis();
+    try {
+      const scaling = {
+        REVERB_SCALING_ENABLED: 'true',
+        REDIS_HOST: '127.0.0.1',
+        REDIS_PORT: String(redis.port),
+        REVERB_SCALING_PREFIX: `apps_${Date.now()}_`,
+      };
+      await insertApp('shop-1');
+      const [one, two] = [await start(scaling), await start(scaling)];
+      await Promise.all([one, two].map((server) => printed(server, /Connected to Redis/)));
 
-    await insertApp('shop-9');
-    await reload();
+      // The Python SDK takes numeric app ids only, as Pusher issues them.
+      await insertApp('9009');
+      await reload();
 
-    await Promise.all([one, two].map((server) => printed(server, /Apps reloaded: 1 added, 0 changed, 0 removed/)));
-    await client(one, 'shop-9-key').subscribed();
-    await client(two, 'shop-9-key').subscribed();
+      await Promise.all([one, two].map((server) => printed(server, /Apps reloaded: 1 added, 0 changed, 0 removed/)));
+      await client(one, '9009-key').subscribed();
+      const onTwo = client(two, '9009-key');
+      await onTwo.subscribed();
+      await publishWithPythonSdk(one, '9009', '9009-key', '9009-secret');
+      await waitUntil(() => onTwo.seen.events.length === 1, 5_000, 'the SDK\'s event on the other node');
+      assert.deepEqual(onTwo.seen.events[0], { app: '9009' });
+    } finally {
+      await Promise.all(servers.splice(0).map((server) => server.stop()));
+      await redis.stop();
+    }
   });
 
   test('on-demand lookups: nothing is read at start, apps are looked up by key and by id, a reload reads the looked-up ones again', async () => {
