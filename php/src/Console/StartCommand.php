@@ -430,12 +430,14 @@ final class StartCommand extends Command
     private function localCertificate(string $hostname): ?string
     {
         $home = (string) (getenv('HOME') ?: ($_SERVER['HOME'] ?? ''));
-        foreach ([
+        foreach (
+            [
             "{$home}/Library/Application Support/Herd/config/valet/Certificates",
             "{$home}/.config/herd/config/valet/Certificates",
             "{$home}/.config/valet/Certificates",
             "{$home}/.valet/Certificates",
-        ] as $directory) {
+            ] as $directory
+        ) {
             $base = "{$directory}/{$hostname}";
             if ($home !== '' && is_file("{$base}.crt") && is_file("{$base}.key")) {
                 return $base;
