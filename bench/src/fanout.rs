@@ -1,7 +1,8 @@
 //! The `fanout` scenario: N subscribers on one channel, held by several generator processes,
 //! and events published through the HTTP API at one or more fixed rates, each event carrying
 //! its send time. For each rate: the delivery ratio, latency percentiles, deliveries per
-//! second, the server's CPU time per delivery, and whether the rate was sustained.
+//! second, the server's CPU time per delivery, and whether the rate was sustained; with
+//! `--cpu-of`, the CPU time other processes (a Redis, another node) used in each step too.
 
 use crate::latency::Histogram;
 use crate::proc_stats::cpu_seconds;
@@ -47,6 +48,21 @@ pub struct FanoutArgs {
     /// ...and the 99th latency percentile is at most this many milliseconds.
     #[arg(long, default_value_t = 100.0)]
     max_p99_ms: f64,
+    /// Another process whose CPU time each step reports, as NAME=PID; repeatable.
+    #[arg(long = "cpu-of", value_name = "NAME=PID", value_parser = named_pid)]
+    cpu_of: Vec<(String, u32)>,
+}
+
+/// Reads `NAME=PID`.
+fn named_pid(value: &str) -> Result<(String, u32), String> {
+    let (name, pid) = value.split_once('=').ok_or("expected NAME=PID")?;
+    let pid = pid.parse().map_err(|_| format!("not a pid: {pid}"))?;
+    Ok((name.to_string(), pid))
+}
+
+/// The CPU seconds each of `processes` has used so far.
+fn cpu_of(processes: &[(String, u32)]) -> Result<Vec<f64>, String> {
+    processes.iter().map(|(_, pid)| cpu_seconds(*pid)).collect()
 }
 
 /// Options of one process holding subscribers.
@@ -109,6 +125,7 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
     let mut measured = Vec::new();
     for &rate in &args.rates {
         let cpu_before = cpu_seconds(pid)?;
+        let others_before = cpu_of(&args.cpu_of)?;
         let started = Instant::now();
         let total = rate as u64 * args.duration;
         let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
@@ -124,8 +141,14 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
         let seconds = started.elapsed().as_secs_f64();
         tokio::time::sleep(Duration::from_secs(args.drain)).await;
         let cpu = cpu_seconds(pid)? - cpu_before;
+        let others: serde_json::Map<_, _> = args
+            .cpu_of
+            .iter()
+            .zip(cpu_of(&args.cpu_of)?.into_iter().zip(others_before))
+            .map(|((name, _), (after, before))| (name.clone(), (after - before).into()))
+            .collect();
         publisher.publish(CHANNEL, "bench-end", "end").await?;
-        measured.push((rate, total, failed, seconds, cpu));
+        measured.push((rate, total, failed, seconds, cpu, others));
     }
 
     // Each worker answers with one histogram per step once every socket saw the last
@@ -153,7 +176,9 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
 
     let mut steps = Vec::new();
     let mut highest_sustained = None;
-    for ((rate, total, failed, seconds, cpu), histogram) in measured.into_iter().zip(&histograms) {
+    for ((rate, total, failed, seconds, cpu, others), histogram) in
+        measured.into_iter().zip(&histograms)
+    {
         let expected = total * args.subscribers as u64;
         let delivered = histogram.count();
         let ratio = delivered as f64 / expected.max(1) as f64;
@@ -181,6 +206,7 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
             },
             "server_cpu_seconds": cpu,
             "server_cpu_us_per_delivery": cpu * 1e6 / delivered.max(1) as f64,
+            "cpu_seconds_of": others,
             "sustained": sustained,
         }));
     }
