@@ -48,14 +48,18 @@ port=6401
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
+# Stops the script with a message and what the server printed.
+fail() {
+    echo "$1" >&2
+    cat "$work/server.log" >&2
+    exit 1
+}
+
 # Appends one measurement to the results and prints its start; stops at anything but JSON
 # (a server that died prints its error instead).
 record() {
-    if ! python3 -c 'import json, sys; json.loads(sys.argv[1])' "$4" 2>/dev/null; then
-        echo "$1 server, $2 apps, $3: not a result: $4" >&2
-        cat "$work/server.log" >&2
-        exit 1
-    fi
+    python3 -c 'import json, sys; json.loads(sys.argv[1])' "$4" 2>/dev/null \
+        || fail "$1 server, $2 apps, $3: not a result: $4"
     echo "{\"round\":$round,\"mode\":\"$1\",\"apps\":$2,\"name\":\"$3\",\"result\":$4}" \
         | tee -a "$results" | cut -c1-300
 }
@@ -74,9 +78,7 @@ start_server() {
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.1
     done
-    echo "apps.php did not start:" >&2
-    cat "$work/server.log" >&2
-    exit 1
+    fail "apps.php did not start:"
 }
 
 # Stops the server and records what it says on exit (lookups answered, events dropped).
@@ -97,10 +99,9 @@ churn() {
 measure() {
     local line
     start_server "$1" "$2"
-    # Assigned first, so that a failed run stops the script.
-    line=$(churn "$apps" "$2")
+    line=$(churn "$apps" "$2") || fail "churn failed against the $1 server with $2 apps:"
     record "$1" "$2" first "$line"
-    line=$(churn $((apps * cached_passes)) "$2")
+    line=$(churn $((apps * cached_passes)) "$2") || fail "churn failed against the $1 server with $2 apps:"
     record "$1" "$2" cached "$line"
     stop_server "$1" "$2"
 }
