@@ -8,6 +8,7 @@ use crate::target::{ServerArgs, SpreadArgs, TargetArgs};
 use crate::workers::{self, Worker};
 use clap::Args;
 use futures_util::stream::{self, StreamExt};
+use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
 /// Options of the `churn` scenario.
@@ -37,6 +38,10 @@ pub struct ChurnArgs {
     /// channel and vacates it (a webhook pair each), instead of reusing 1,000 channels.
     #[arg(long)]
     unique_channels: bool,
+    /// Take `--key` as a prefix and spread the cycles over N apps: cycle i connects with
+    /// key `{key}{i % N}`, so the first N cycles each name a key for the first time.
+    #[arg(long)]
+    keys: Option<NonZeroUsize>,
 }
 
 /// Options of one process running cycles.
@@ -59,6 +64,12 @@ pub struct ChurnWorkerArgs {
     /// A channel of its own for each cycle.
     #[arg(long)]
     unique_channels: bool,
+    /// `--key` is a prefix: cycle i (counted over all processes) uses key `{key}{i % N}`.
+    #[arg(long)]
+    keys: Option<NonZeroUsize>,
+    /// The number, over all processes, of this process's first cycle.
+    #[arg(long, default_value_t = 0)]
+    first_cycle: usize,
 }
 
 /// Cycles a worker runs between two progress lines.
@@ -90,6 +101,17 @@ pub async fn run(args: ChurnArgs) -> Result<(), String> {
         ]);
         if args.unique_channels {
             command.push("--unique-channels".into());
+        }
+        if let Some(keys) = args.keys {
+            // The shares are consecutive runs of cycles, so each process starts where the
+            // previous one's share ends and one pass over the cycles names every key in turn.
+            let first = args.cycles * index / processes;
+            command.extend([
+                "--keys".into(),
+                keys.to_string(),
+                "--first-cycle".into(),
+                first.to_string(),
+            ]);
         }
         let mut worker = Worker::spawn(&command)?;
         let progress = progress.clone();
@@ -150,6 +172,7 @@ pub async fn run(args: ChurnArgs) -> Result<(), String> {
             "seconds": seconds,
             "cycles_per_second": (total as f64 / seconds).round(),
             "unique_channels": args.unique_channels,
+            "keys": args.keys,
             "rss_start": rss_start,
             "baseline_cycles": baseline_cycles,
             "rss_baseline": baseline,
@@ -168,7 +191,10 @@ pub async fn work(args: ChurnWorkerArgs) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
     let mut cycles = stream::iter(0..args.cycles)
         .map(|i| {
-            let (target, source) = (target.clone(), args.source.clone());
+            let (mut target, source) = (target.clone(), args.source.clone());
+            if let Some(keys) = args.keys {
+                target.key = format!("{}{}", target.key, (args.first_cycle + i) % keys.get());
+            }
             let channel = match args.unique_channels {
                 true => format!("churn-{source}-{i}"),
                 false => format!("churn-{}", i % 1000),
