@@ -129,7 +129,8 @@ impl Server {
 
     /// Answers the `app_lookup` event numbered `$lookup` with the app entry for the key or
     /// id it asked about, or null when there is none. Returns null when the answer was
-    /// taken, else why not (an entry with a bad value, named by key; a lookup that timed out).
+    /// taken (a late one too: the next client finds the app), else why not (an entry with a
+    /// bad value, named by key).
     pub fn answer_app_lookup(
         &self,
         lookup: i64,

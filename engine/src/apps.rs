@@ -2,7 +2,9 @@
 //! and changed while it serves: the host replaces the set (apps added, changed, disabled or
 //! removed) or adds one app it was asked for.
 //!
-//! Readers take the current set without a lock; a change builds a new set and swaps it in.
+//! Readers share a read lock for the time of one map lookup; replacing the set builds the new
+//! one first and swaps it in, and adding one looked-up app inserts it, so a host answering
+//! lookups for many tenants pays the same for the last one as for the first.
 //! A changed app keeps its channels and sockets and takes the new configuration; a removed
 //! or disabled app closes its sockets (4001, 4003).
 //!
@@ -17,8 +19,7 @@ use crate::peers::{LocalMember, LocalNode, Peers};
 use crate::protocol::PusherError;
 use crate::socket::Frame;
 use crate::webhooks::Webhooks;
-use arc_swap::ArcSwap;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -29,7 +30,7 @@ use tokio_util::task::TaskTracker;
 
 /// The apps of one server.
 pub struct Apps {
-    set: ArcSwap<AppSet>,
+    set: RwLock<AppSet>,
     factory: AppFactory,
     /// Apps added because a client named them, and when each may be dropped if unused.
     looked_up: Mutex<HashMap<String, Instant>>,
@@ -93,11 +94,18 @@ impl AppFactory {
 impl AppSet {
     fn of(apps: impl IntoIterator<Item = Arc<App>>) -> AppSet {
         let mut set = AppSet::default();
-        for app in apps {
-            set.by_key.insert(app.config().key.clone(), app.clone());
-            set.by_id.insert(app.id().to_string(), app);
-        }
+        apps.into_iter().for_each(|app| set.insert(app));
         set
+    }
+
+    fn insert(&mut self, app: Arc<App>) {
+        self.by_key.insert(app.config().key.clone(), app.clone());
+        self.by_id.insert(app.id().to_string(), app);
+    }
+
+    fn remove(&mut self, app: &App) {
+        self.by_key.remove(&app.config().key);
+        self.by_id.remove(app.id());
     }
 }
 
@@ -124,7 +132,7 @@ impl Apps {
             .filter(|config| config.enabled)
             .map(|config| factory.build(config.clone()));
         Apps {
-            set: ArcSwap::from_pointee(AppSet::of(apps)),
+            set: RwLock::new(AppSet::of(apps)),
             factory,
             looked_up: Mutex::new(HashMap::new()),
             changing: Mutex::new(()),
@@ -133,17 +141,17 @@ impl Apps {
 
     /// The app with this public key.
     pub fn by_key(&self, key: &str) -> Option<Arc<App>> {
-        self.set.load().by_key.get(key).cloned()
+        self.set.read().by_key.get(key).cloned()
     }
 
     /// The app with this id.
     pub fn by_id(&self, id: &str) -> Option<Arc<App>> {
-        self.set.load().by_id.get(id).cloned()
+        self.set.read().by_id.get(id).cloned()
     }
 
     /// Every app, as the set is now.
     pub fn all(&self) -> Vec<Arc<App>> {
-        self.set.load().by_id.values().cloned().collect()
+        self.set.read().by_id.values().cloned().collect()
     }
 
     /// Serves exactly the apps of `entries` (shaped like `apps.apps`) from now on; an entry
@@ -194,7 +202,7 @@ impl Apps {
     /// configuration, and apps not listed, or listed as disabled, close their sockets.
     pub fn replace(&self, configs: Vec<AppConfig>) -> AppChanges {
         let _changing = self.changing.lock();
-        let old = self.set.load_full();
+        let old = AppSet::of(self.set.read().by_id.values().cloned());
         let mut changes = AppChanges::default();
         let mut kept = Vec::new();
         let mut disabled = Vec::new();
@@ -219,7 +227,7 @@ impl Apps {
         self.looked_up
             .lock()
             .retain(|id, _| new.by_id.contains_key(id));
-        self.set.store(Arc::new(new));
+        *self.set.write() = new;
         changes
     }
 
@@ -227,38 +235,40 @@ impl Apps {
     /// uses it; a disabled one is taken out instead.
     pub fn insert_looked_up(&self, config: AppConfig, expires: Instant) -> Option<Arc<App>> {
         let _changing = self.changing.lock();
-        let old = self.set.load_full();
         let id = config.app_id.clone();
-        let mut apps: Vec<Arc<App>> = old
-            .by_id
-            .iter()
-            .filter(|(other, _)| **other != id)
-            .map(|(_, app)| app.clone())
-            .collect();
-        let app = config.enabled.then(|| {
-            let mut unused = AppChanges::default();
-            self.updated(&old, config, &mut unused)
-        });
-        match &app {
+        let running = self.by_id(&id);
+        if !config.enabled {
+            if let Some(gone) = running {
+                gone.close(PusherError::ApplicationDisabled);
+                self.set.write().remove(&gone);
+            }
+            self.looked_up.lock().remove(&id);
+            return None;
+        }
+        let app = match running {
+            Some(app) if *app.config() == config => app,
             Some(app) => {
-                apps.push(app.clone());
-                self.looked_up.lock().insert(id, expires);
+                let old_key = app.config().key.clone();
+                app.reconfigure(config);
+                let mut set = self.set.write();
+                set.by_key.remove(&old_key);
+                set.insert(app.clone());
+                app
             }
             None => {
-                if let Some(gone) = old.by_id.get(&id) {
-                    gone.close(PusherError::ApplicationDisabled);
-                }
-                self.looked_up.lock().remove(&id);
+                let app = self.factory.build(config);
+                self.set.write().insert(app.clone());
+                app
             }
-        }
-        self.set.store(Arc::new(AppSet::of(apps)));
-        app
+        };
+        self.looked_up.lock().insert(id, expires);
+        Some(app)
     }
 
     /// Drops the looked-up apps whose time ran out and that no socket uses any more.
     pub fn drop_expired(&self, now: Instant) {
         let expired: Vec<String> = {
-            let set = self.set.load();
+            let set = self.set.read();
             let looked_up = self.looked_up.lock();
             looked_up
                 .iter()
@@ -272,17 +282,14 @@ impl Apps {
             return;
         }
         let _changing = self.changing.lock();
-        let old = self.set.load_full();
-        let apps = old
-            .by_id
-            .iter()
-            .filter(|(id, _)| !expired.contains(id))
-            .map(|(_, app)| app.clone());
-        self.set.store(Arc::new(AppSet::of(apps)));
         let mut looked_up = self.looked_up.lock();
-        expired.iter().for_each(|id| {
+        let mut set = self.set.write();
+        for id in &expired {
             looked_up.remove(id);
-        });
+            if let Some(app) = set.by_id.get(id).cloned() {
+                set.remove(&app);
+            }
+        }
     }
 
     /// The running app for `config`, changed to it, or a new one.

@@ -139,6 +139,14 @@ pub enum EngineEvent {
     },
 }
 
+impl EngineEvent {
+    /// Whether a client waits until the host has seen this event: such events are the last
+    /// a full queue drops.
+    pub fn has_waiting_client(&self) -> bool {
+        matches!(self, EngineEvent::AppLookup { .. })
+    }
+}
+
 /// The bounded queue between engine threads and the host thread.
 pub struct EventQueue {
     events: Mutex<VecDeque<EngineEvent>>,
@@ -168,7 +176,13 @@ impl EventQueue {
     pub fn push(&self, event: EngineEvent) {
         let mut events = self.events.lock();
         if events.len() >= self.capacity {
-            events.pop_front();
+            // The oldest event goes, unless a client waits on it (an app lookup): lookups are
+            // bounded on their own, and a dropped one would fail its clients after a timeout.
+            let oldest = events
+                .iter()
+                .position(|queued| !queued.has_waiting_client())
+                .unwrap_or(0);
+            events.remove(oldest);
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
         events.push_back(event);
@@ -276,6 +290,22 @@ mod tests {
             queue.push(closed(n));
         }
         assert_eq!(queue.drain(), vec![closed(3), closed(4)]);
+        assert_eq!(queue.dropped(), 3);
+    }
+
+    #[test]
+    fn a_full_queue_keeps_the_app_lookups_clients_wait_on() {
+        let queue = EventQueue::new(3).unwrap();
+        let lookup = EngineEvent::AppLookup {
+            lookup: 1,
+            by: "key",
+            value: "tenant".into(),
+        };
+        queue.push(lookup.clone());
+        for n in 0..5 {
+            queue.push(closed(n));
+        }
+        assert_eq!(queue.drain(), vec![lookup, closed(3), closed(4)]);
         assert_eq!(queue.dropped(), 3);
     }
 

@@ -65,9 +65,6 @@ struct Question {
 /// Why the host's answer to a lookup was not taken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnswerError {
-    /// No question with this number waits (it timed out, or was answered already).
-    #[error("no app lookup {0} is waiting (it timed out or was answered)")]
-    NotWaiting(u64),
     /// The app entry does not name the key or id that was asked for.
     #[error("the app answered for lookup {lookup} has {by} \"{found}\", not \"{asked}\"")]
     Mismatch {
@@ -113,18 +110,21 @@ impl Lookups {
         }
     }
 
-    /// Takes the host's answer to question `lookup`: the app entry, or `None` for unknown.
+    /// Takes the host's answer to question `lookup`: the app entry, or `None` for unknown. An
+    /// answer that comes after its clients gave up is still taken, so the next one finds it.
     pub fn answer(
         &self,
         apps: &Apps,
         lookup: u64,
         app: Option<AppConfig>,
     ) -> Result<(), AnswerError> {
-        let question = self
-            .pending
-            .lock()
-            .remove(&lookup)
-            .ok_or(AnswerError::NotWaiting(lookup))?;
+        let Some(question) = self.pending.lock().remove(&lookup) else {
+            // Its clients gave up, but the host did the work: the next client finds the app.
+            if let Some(app) = app {
+                apps.insert_looked_up(app, Instant::now() + self.config.cache_ttl);
+            }
+            return Ok(());
+        };
         self.asking.lock().remove(&question.subject);
         let (by, asked) = &question.subject;
         let result = match app {
