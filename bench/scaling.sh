@@ -44,15 +44,20 @@ wait_for_port() {
     exit 1
 }
 
+# Runs openssl, showing what it says only when it fails.
+openssl_quietly() {
+    openssl "$@" 2>"$work/openssl.log" || { cat "$work/openssl.log" >&2; exit 1; }
+}
+
 # An authority, and a server certificate it signs for 127.0.0.1: the nodes check Redis's
 # certificate against the authority, as they would a managed service's.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-    -subj /CN=bench-redis-ca -keyout "$work/ca.key" -out "$work/ca.pem" 2>"$work/openssl.log"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=127.0.0.1 \
-    -keyout "$work/redis.key" -out "$work/redis.csr" 2>>"$work/openssl.log"
+openssl_quietly req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=bench-redis-ca -keyout "$work/ca.key" -out "$work/ca.pem"
+openssl_quietly req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$work/redis.key" -out "$work/redis.csr"
 printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$work/redis.ext"
-openssl x509 -req -in "$work/redis.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
-    -days 1 -extfile "$work/redis.ext" -out "$work/redis.pem" 2>>"$work/openssl.log"
+openssl_quietly x509 -req -in "$work/redis.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+    -days 1 -extfile "$work/redis.ext" -out "$work/redis.pem"
 
 # Starts Redis and the two nodes for transport $1 (tcp or tls); sets pid_redis, pid_a, pid_b.
 start_cluster() {
