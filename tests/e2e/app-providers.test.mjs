@@ -9,7 +9,6 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -23,6 +22,7 @@ import {
 } from './laravel-support.mjs';
 import { startMariaDb } from './mariadb-support.mjs';
 import { startRedis } from './redis-support.mjs';
+import { signedEventsRequest } from './support.mjs';
 
 const DATABASE = 'reverb';
 
@@ -107,16 +107,7 @@ function client(server, key) {
 /** A signed Pusher HTTP API publish of `shipped` on `news`; resolves with the status. */
 async function publish(server, appId, key, secret) {
   const body = JSON.stringify({ name: 'shipped', channel: 'news', data: JSON.stringify({ app: appId }) });
-  const pathname = `/apps/${appId}/events`;
-  const params = {
-    auth_key: key,
-    auth_timestamp: String(Math.floor(Date.now() / 1000)),
-    auth_version: '1.0',
-    body_md5: createHash('md5').update(body).digest('hex'),
-  };
-  const query = Object.keys(params).sort().map((name) => `${name}=${params[name]}`).join('&');
-  const signature = createHmac('sha256', secret).update(`POST\n${pathname}\n${query}`).digest('hex');
-  const response = await fetch(`http://127.0.0.1:${server.port}${pathname}?${query}&auth_signature=${signature}`, {
+  const response = await fetch(`http://127.0.0.1:${server.port}${signedEventsRequest(appId, key, secret, body)}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body,

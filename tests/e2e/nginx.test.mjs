@@ -3,11 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { root, startPhp, connect, nextEvent } from './support.mjs';
+import { root, startPhp, connect, nextEvent, signedEventsRequest } from './support.mjs';
 import { freePort, waitUntil } from './laravel-support.mjs';
 
 const nginx = '/usr/sbin/nginx';
@@ -36,20 +35,6 @@ http {
 ${site}
 }
 `;
-}
-
-/** A signed Pusher HTTP API request, as the server SDKs make it. */
-function signedEventsRequest(appId, key, secret, body) {
-  const pathname = `/apps/${appId}/events`;
-  const params = {
-    auth_key: key,
-    auth_timestamp: String(Math.floor(Date.now() / 1000)),
-    auth_version: '1.0',
-    body_md5: createHash('md5').update(body).digest('hex'),
-  };
-  const query = Object.keys(params).sort().map((k) => `${k}=${params[k]}`).join('&');
-  const signature = createHmac('sha256', secret).update(`POST\n${pathname}\n${query}`).digest('hex');
-  return `${pathname}?${query}&auth_signature=${signature}`;
 }
 
 test('pusher-js and the HTTP API work through nginx with the documented config', { skip: !existsSync(nginx) && 'nginx is not installed' }, async () => {

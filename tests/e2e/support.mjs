@@ -1,5 +1,6 @@
 // Helpers for end-to-end tests: start PHP scripts with the built extension, connect pusher-js.
 import { spawn } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -63,4 +64,18 @@ export function nextEvent(channel, event, ms = 5_000) {
     };
     channel.bind(event, handler);
   });
+}
+
+/** A signed Pusher HTTP API request, as the server SDKs make it. */
+export function signedEventsRequest(appId, key, secret, body) {
+  const pathname = `/apps/${appId}/events`;
+  const params = {
+    auth_key: key,
+    auth_timestamp: String(Math.floor(Date.now() / 1000)),
+    auth_version: '1.0',
+    body_md5: createHash('md5').update(body).digest('hex'),
+  };
+  const query = Object.keys(params).sort().map((k) => `${k}=${params[k]}`).join('&');
+  const signature = createHmac('sha256', secret).update(`POST\n${pathname}\n${query}`).digest('hex');
+  return `${pathname}?${query}&auth_signature=${signature}`;
 }
