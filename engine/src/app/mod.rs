@@ -1,26 +1,30 @@
 //! The runtime state of one configured app: its channels, its sockets and its counters.
+//!
+//! What the app answers about itself is in `queries`, what it tells webhooks in `reports`.
 
-use crate::channels::census::{Census, Filter};
 use crate::channels::presence::{self, MemberData};
 use crate::channels::{name, ChannelRegistry, Departure, Subscribed, Unsubscribed};
-use crate::config::{AppConfig, WebhookKind};
-use crate::peers::{Joined, Left, Peers, ScalingStatus};
+use crate::config::AppConfig;
+use crate::peers::{Joined, Left, Peers};
 use crate::protocol::{frames, PusherError};
 use crate::socket::{Connection, Frame};
 use crate::traffic::{CloseReason, Traffic, TrafficStats};
 use crate::users::Users;
 use crate::webhooks::counting::SubscriptionCounts;
-use crate::webhooks::occupancy::{Occupancy, Subject};
-use crate::webhooks::reporter::{self, Reporter};
-use crate::webhooks::{WebhookEvent, WebhookStats, Webhooks};
+use crate::webhooks::occupancy::Occupancy;
+use crate::webhooks::reporter::Reporter;
+use crate::webhooks::Webhooks;
 use arc_swap::ArcSwap;
-use serde::Serialize;
-use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+mod queries;
+mod reports;
+
+pub use queries::{AppStats, CachedEvent, ChannelState, ChannelSummary, UsersError};
 
 /// One app while the server runs.
 ///
@@ -47,69 +51,6 @@ pub struct App {
     counts: SubscriptionCounts,
     connections: AtomicUsize,
     traffic: Traffic,
-}
-
-/// Counters for one app, as reported by `stats()`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AppStats {
-    /// Open sockets.
-    pub connections: usize,
-    /// Channels with at least one subscriber.
-    pub channels: usize,
-    /// Frames received from clients.
-    pub messages_in: u64,
-    /// Frames sent to clients.
-    pub messages_out: u64,
-    /// Webhook deliveries.
-    pub webhooks: WebhookStats,
-    /// The cluster as this node sees it, when scaling is on.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scaling: Option<ScalingStatus>,
-}
-
-/// One occupied channel in a listing: its sockets and, on presence channels, its users.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ChannelSummary {
-    /// Sockets subscribed.
-    pub subscription_count: usize,
-    /// Distinct users, on presence channels.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_count: Option<usize>,
-}
-
-/// One channel's state: whether it is occupied, its counts, its cached event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ChannelState {
-    /// Whether anyone is subscribed.
-    pub occupied: bool,
-    /// Sockets subscribed.
-    pub subscription_count: usize,
-    /// Distinct users, on presence channels.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_count: Option<usize>,
-    /// The last event of a cache channel, while it is cached.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache: Option<CachedEvent>,
-}
-
-/// A cache channel's last event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CachedEvent {
-    /// The event frame as subscribers receive it.
-    pub frame: Value,
-    /// Seconds it stays cached.
-    pub ttl_seconds: u64,
-}
-
-/// Why a presence channel's users cannot be listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum UsersError {
-    /// Only presence channels have users.
-    #[error("only presence channels have users")]
-    NotPresence,
-    /// Nobody is subscribed to the channel.
-    #[error("the channel has no subscribers")]
-    NotFound,
 }
 
 /// Holds one slot of an app's connection quota and gives it back when dropped, so a socket
@@ -389,214 +330,6 @@ impl App {
             }
         });
     }
-
-    /// A channel gained its first subscriber on this node (`created`) and, on a presence
-    /// channel, a user their first socket in it (`member`): unless they came back within
-    /// the webhook delay, they are counted with the peers and reported when they are new to
-    /// the cluster, the channel before the member.
-    fn arrived(self: &Arc<Self>, channel: &str, created: bool, member: Option<&str>) {
-        let new: Vec<Subject> = self
-            .tracked(channel, created, member)
-            .into_iter()
-            .filter(|subject| self.occupancy.arrive(subject.clone()))
-            .collect();
-        if new.is_empty() {
-            return;
-        }
-        self.reporter.arrived(new);
-    }
-
-    /// A channel lost its last subscriber on this node (`removed`) or, on a presence
-    /// channel, a user their last socket in it: once the webhook delay has passed without
-    /// their return, they are counted out with the peers and reported when the cluster has
-    /// none left, the member before the channel.
-    fn departed(self: &Arc<Self>, channel: &str, removed: bool, departure: Option<&Departure>) {
-        let member = departure.filter(|d| d.last).map(|d| d.key.as_str());
-        let mut subjects = self.tracked(channel, removed, member);
-        subjects.reverse();
-        if subjects.is_empty() {
-            return;
-        }
-        let holds: Vec<(Subject, u64)> = subjects
-            .into_iter()
-            .map(|subject| (subject.clone(), self.occupancy.depart(subject)))
-            .collect();
-        self.reporter.departed(holds);
-    }
-
-    /// The subjects among a channel (when `channel_changed`) and a member that someone
-    /// hears about.
-    fn tracked(&self, channel: &str, channel_changed: bool, member: Option<&str>) -> Vec<Subject> {
-        let wants =
-            |kinds: [WebhookKind; 2]| kinds.iter().any(|k| self.webhooks.wants(*k, channel));
-        let mut subjects = Vec::new();
-        if channel_changed && wants([WebhookKind::ChannelOccupied, WebhookKind::ChannelVacated]) {
-            subjects.push(Subject::Channel(channel.to_string()));
-        }
-        if let Some(user_id) = member {
-            if wants([WebhookKind::MemberAdded, WebhookKind::MemberRemoved]) {
-                subjects.push(Subject::Member {
-                    channel: channel.to_string(),
-                    user_id: user_id.to_string(),
-                });
-            }
-        }
-        subjects
-    }
-
-    /// A tracked subject left the cluster with a node that died or stopped.
-    pub fn vacated(&self, subject: &str) {
-        self.webhooks
-            .send(reporter::departure(Subject::from_key(subject)));
-    }
-
-    /// Every subject webhooks track on this node, held ones included.
-    pub fn tracked_subjects(&self) -> Vec<String> {
-        self.occupancy.subjects().iter().map(Subject::key).collect()
-    }
-
-    /// The number of sockets of a non-presence channel changed: reports it to the channel's
-    /// subscribers (when the app counts subscriptions) and to webhooks, throttled. A new
-    /// subscriber's socket calls it once it has sent `subscription_succeeded`, so the count
-    /// never comes first.
-    pub fn count_changed(self: &Arc<Self>, channel: &str) {
-        let subscribers = self.config().subscription_count;
-        let webhooks = self.webhooks.wants(WebhookKind::SubscriptionCount, channel);
-        if name::is_presence(channel) || !(subscribers || webhooks) {
-            return;
-        }
-        let Some(wait) = self.counts.changed(channel) else {
-            return;
-        };
-        let app = self.clone();
-        let channel = channel.to_string();
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            let census = app.census(Filter::Channel(channel.clone())).await;
-            let count = census
-                .channels
-                .get(&channel)
-                .map_or(0, |c| c.subscription_count);
-            app.counts.reporting(&channel, count);
-            if subscribers && count > 0 {
-                let frame = Frame::from(frames::subscription_count(&channel, count));
-                app.announce(&channel, frame, None);
-            }
-            app.webhooks.send(WebhookEvent::SubscriptionCount {
-                channel,
-                subscription_count: count,
-            });
-        });
-    }
-
-    /// A client sent a `client-` event on `channel`: webhooks hear of it.
-    pub fn report_client_event(
-        &self,
-        channel: &str,
-        event: &str,
-        data: &Value,
-        socket_id: &str,
-        user_id: Option<&Value>,
-    ) {
-        if !self.webhooks.wants(WebhookKind::ClientEvent, channel) {
-            return;
-        }
-        let as_string = |value: &Value| match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        self.webhooks.send(WebhookEvent::ClientEvent {
-            channel: channel.to_string(),
-            event: event.to_string(),
-            data: as_string(data),
-            socket_id: socket_id.to_string(),
-            user_id: user_id
-                .filter(|_| name::is_presence(channel))
-                .map(as_string),
-        });
-    }
-
-    /// A client subscribed to a cache channel with nothing cached: webhooks hear of it.
-    pub fn report_cache_miss(&self, channel: &str) {
-        if self.webhooks.wants(WebhookKind::CacheMiss, channel) {
-            self.webhooks.send(WebhookEvent::CacheMiss {
-                channel: channel.to_string(),
-            });
-        }
-    }
-
-    /// The last event of a cache channel and how long it stays cached: this node's, or the
-    /// one the peers keep when this node did not see it.
-    pub async fn cached_event(&self, name: &str) -> Option<(Frame, Duration)> {
-        match self.channels.cached_event(name) {
-            Some(cached) => Some(cached),
-            None => self.peers.cached_event(self.id(), name).await,
-        }
-    }
-
-    /// This node's channels that `filter` covers, and its sockets.
-    pub fn local_census(&self, filter: &Filter) -> Census {
-        Census {
-            connections: self.connections.load(Ordering::Acquire),
-            channels: self.channels.census(filter),
-        }
-    }
-
-    /// The channels that `filter` covers and the sockets, of the whole cluster.
-    pub async fn census(&self, filter: Filter) -> Census {
-        let mut census = self.local_census(&filter);
-        for other in self.peers.ask(self.id(), filter).await {
-            census.merge(other);
-        }
-        census
-    }
-
-    /// This node's occupied channels that `filter` covers, as the host lists them.
-    pub fn channel_summaries(&self, filter: &Filter) -> BTreeMap<String, ChannelSummary> {
-        self.local_census(filter)
-            .channels
-            .into_iter()
-            .map(|(name, count)| {
-                let summary = ChannelSummary {
-                    subscription_count: count.subscription_count,
-                    user_count: count.user_count(&name),
-                };
-                (name, summary)
-            })
-            .collect()
-    }
-
-    /// One channel on this node, as the host reports it.
-    pub fn channel(&self, name: &str) -> ChannelState {
-        let mut census = self.local_census(&Filter::Channel(name.to_string()));
-        let count = census.channels.remove(name);
-        ChannelState {
-            occupied: count.is_some(),
-            subscription_count: count.as_ref().map_or(0, |c| c.subscription_count),
-            user_count: count.and_then(|c| c.user_count(name)),
-            cache: self
-                .channels
-                .cached_event(name)
-                .map(|(frame, ttl)| CachedEvent {
-                    frame: serde_json::from_str(frame.as_str()).unwrap_or(Value::Null),
-                    ttl_seconds: ttl.as_secs(),
-                }),
-        }
-    }
-
-    /// The users of a presence channel on this node.
-    pub fn presence_users(&self, channel: &str) -> Result<Vec<Value>, UsersError> {
-        if !name::is_presence(channel) {
-            return Err(UsersError::NotPresence);
-        }
-        let mut census = self.local_census(&Filter::Channel(channel.to_string()));
-        census
-            .channels
-            .remove(channel)
-            .map(|count| count.users)
-            .ok_or(UsersError::NotFound)
-    }
-
     /// Closes every socket signed in as `user_id` and, as Reverb does, every socket that
     /// joined a presence channel as that user, on every node of a cluster. Returns how many
     /// of this node's sockets were closed.
@@ -640,18 +373,5 @@ impl App {
     /// The app's socket and message counters now.
     pub fn traffic(&self) -> TrafficStats {
         self.traffic.snapshot()
-    }
-
-    /// The app's counters right now.
-    pub fn stats(&self) -> AppStats {
-        let traffic = self.traffic.snapshot();
-        AppStats {
-            connections: self.connections(),
-            channels: self.channels.len(),
-            messages_in: traffic.messages_in,
-            messages_out: traffic.messages_out,
-            webhooks: self.webhooks.stats(),
-            scaling: self.peers.status(),
-        }
     }
 }
