@@ -3,7 +3,8 @@
 // `pulse:check` while two people are in a presence channel, whisper and post messages; then the
 // Pulse tables hold the reverb_* aggregates, and /pulse in headless Chromium (Debian's
 // /usr/bin/chromium, driven by playwright-core) shows both Reverb cards with their figures.
-// Saves tests/artifacts/pulse.png.
+// Saves tests/artifacts/pulse.png. With apps from the reverb_apps table, pulse:check records
+// the connections of the table's apps.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,14 +13,18 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
+  artisan,
   copyApp,
   echoFor,
+  editFile,
   login,
   nextPushed,
   postAs,
+  pusherFor,
   readEnv,
   root,
   startArtisan,
+  startReverb,
   startStack,
   waitUntil,
 } from '../e2e/laravel-support.mjs';
@@ -42,8 +47,8 @@ const SENT = 2 + 2 + 1 + WHISPERS + MESSAGES;
 function pulseRows(dir) {
   const script = `
     $db = new PDO('sqlite:database/database.sqlite');
-    $aggregates = $db->query("select type, aggregate, period, sum(value) as total, max(value) as highest
-      from pulse_aggregates where type like 'reverb_%' group by type, aggregate, period")->fetchAll(PDO::FETCH_ASSOC);
+    $aggregates = $db->query("select type, aggregate, period, key, sum(value) as total, max(value) as highest
+      from pulse_aggregates where type like 'reverb_%' group by type, aggregate, period, key")->fetchAll(PDO::FETCH_ASSOC);
     $entries = $db->query("select count(*) from pulse_entries where type like 'reverb_%'")->fetchColumn();
     echo json_encode(['aggregates' => $aggregates, 'entries' => (int) $entries]);`;
   return new Promise((resolve, reject) => {
@@ -172,5 +177,60 @@ describe('Laravel Pulse with reverb-rs on Laravel 12.67', () => {
     } finally {
       await browser.close().catch(() => {});
     }
+  });
+});
+
+describe('Laravel Pulse with apps from the reverb_apps table', () => {
+  let app;
+  let reverb;
+  let pulseCheck;
+  let pusher;
+
+  before(async () => {
+    app = copyApp(await laravelApp(12, 'pulse'));
+    editFile(app.dir, '.env', (env) => `${env}\nREVERB_APPS_PROVIDER=database\n`);
+    for (const args of [['vendor:publish', '--tag=reverb-rs-migrations'], ['migrate', '--force']]) {
+      const result = await artisan(args, { cwd: app.dir });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+    }
+    const insert = `(new PDO('sqlite:database/database.sqlite'))->exec(
+      "insert into reverb_apps (id, key, secret) values ('shop-1', 'shop-key', 'shop-secret')");`;
+    await new Promise((resolve, reject) => {
+      execFile('php', ['-r', insert], { cwd: app.dir }, (error, _, stderr) => (error
+        ? reject(new Error(`${error.message}\n${stderr}`))
+        : resolve()));
+    });
+  });
+
+  after(async () => {
+    pusher?.disconnect();
+    await pulseCheck?.stop();
+    await reverb?.stop();
+    app?.remove();
+  });
+
+  test('pulse:check records the connections of the table\'s apps, asked where the app publishes', async () => {
+    reverb = await startReverb({ cwd: app.dir });
+    pusher = pusherFor(reverb.port, 'shop-key');
+    await new Promise((resolve, reject) => {
+      pusher.connection.bind('connected', resolve);
+      pusher.connection.bind('failed', () => reject(new Error('pusher-js could not connect')));
+    });
+
+    // The row has no options: the recorder asks the server where the `reverb` broadcast
+    // connection points (REVERB_HOST and REVERB_PORT).
+    pulseCheck = startArtisan(['pulse:check'], { cwd: app.dir, env: { REVERB_PORT: String(reverb.port) } });
+    const connections = (rows, key) => rows.aggregates.find((r) => r.type === 'reverb_connections'
+      && r.aggregate === 'max' && Number(r.period) === 60 && r.key === key);
+    const rows = await waitUntil(async () => {
+      if (!pulseCheck.running()) throw new Error(`pulse:check exited:\n${pulseCheck.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const found = await pulseRows(app.dir);
+      return connections(found, 'shop-1') ? found : null;
+    }, 40_000, 'the connections of shop-1 in the Pulse tables');
+
+    assert.equal(Number(connections(rows, 'shop-1').highest), 1, JSON.stringify(rows));
+    const env = readEnv(app.dir);
+    assert.equal(connections(rows, env.REVERB_APP_ID), undefined, 'the config/reverb.php app is not served');
   });
 });

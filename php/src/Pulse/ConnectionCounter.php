@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace ReverbRs\Laravel\Pulse;
 
+use ReverbRs\Laravel\Exceptions\InvalidApp;
 use RuntimeException;
 
 /**
@@ -18,8 +19,32 @@ final class ConnectionCounter
     private const TIMEOUT = 5;
 
     /**
-     * The connections of an app of `config('reverb.apps.apps')`, asked of the server at the
-     * app's `options` (host, port, scheme or useTLS, path), as Reverb's recorder asks.
+     * The connections of each app an app provider lists, by app id. Entries the provider could
+     * not read and disabled apps are left out: no server serves them. An app without `options`
+     * of its own (a `reverb_apps` row, say) is asked of the server at `$server`, the options of
+     * the `reverb` broadcast connection, where the application publishes.
+     *
+     * @param iterable<array<string, mixed>|InvalidApp> $apps
+     * @param array<string, mixed> $server
+     * @return array<string, int>
+     */
+    public function countEach(iterable $apps, array $server): array
+    {
+        $counts = [];
+        foreach ($apps as $app) {
+            if (!is_array($app) || ($app['enabled'] ?? true) === false) {
+                continue;
+            }
+            $app['options'] = (array) ($app['options'] ?? []) + $server;
+            $counts[(string) $app['app_id']] = $this->count($app);
+        }
+
+        return $counts;
+    }
+
+    /**
+     * The connections of an app entry, asked of the server at the app's `options` (host,
+     * port, scheme or useTLS, path), as Reverb's recorder asks.
      *
      * @param array<string, mixed> $app
      */

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace ReverbRs\Tests\Laravel;
 
+use ReverbRs\Laravel\Exceptions\InvalidApp;
 use ReverbRs\Laravel\Pulse\ConnectionCounter;
 use ReverbRs\Tests\ServerTestCase;
 use ReverbRs\Tests\Support\WebSocketClient;
@@ -11,7 +12,8 @@ use RuntimeException;
 
 /**
  * How the Pulse connections recorder asks a server for an app's connections: a signed
- * `GET /apps/{id}/connections` to where config/reverb.php's app options point.
+ * `GET /apps/{id}/connections` to where the app's options point, or, for an app without
+ * options (a `reverb_apps` row), to where the `reverb` broadcast connection points.
  */
 final class PulseConnectionsTest extends ServerTestCase
 {
@@ -44,6 +46,24 @@ final class PulseConnectionsTest extends ServerTestCase
             usleep(20_000);
         }
         $this->assertSame(1, $counter->count(self::app($server->port())));
+    }
+
+    public function testEachServedAppIsCountedAndAppsWithoutOptionsAreAskedWhereTheAppPublishes(): void
+    {
+        $config = self::config();
+        $config['apps']['apps'][] = ['app_id' => 'shop-2', 'key' => 'key-2', 'secret' => 'secret-2'];
+        $server = $this->startServer($config);
+        $client = new WebSocketClient($server->port(), '/app/key-2?protocol=7');
+        $client->receiveEvent('pusher:connection_established');
+
+        $counts = (new ConnectionCounter())->countEach([
+            self::app($server->port()),
+            ['app_id' => 'shop-2', 'key' => 'key-2', 'secret' => 'secret-2', 'enabled' => true],
+            new InvalidApp('shop-3', 'reverb_apps row', 'allowed_origins must be a JSON list'),
+            ['app_id' => 'shop-4', 'key' => 'key-4', 'secret' => 'secret-4', 'enabled' => false],
+        ], ['host' => '127.0.0.1', 'port' => $server->port(), 'scheme' => 'http']);
+
+        $this->assertSame(['app-1' => 0, 'shop-2' => 1], $counts);
     }
 
     public function testItFollowsThePathPrefixAndUseTls(): void
