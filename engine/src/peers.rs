@@ -121,6 +121,10 @@ pub trait Peers: Send + Sync {
         member: &'a MemberData,
     ) -> BoxFuture<'a, Joined>;
 
+    /// The members of a presence channel as a join would get them, for a socket that
+    /// subscribes again as the member it already is: nothing is counted.
+    fn members<'a>(&'a self, app_id: &'a str, channel: &'a str) -> BoxFuture<'a, Joined>;
+
     /// Counts one socket less of the member keyed `member_key` in a presence channel.
     fn leave<'a>(
         &'a self,
@@ -172,6 +176,10 @@ impl Peers for NoPeers {
         _: &'a str,
         _: &'a MemberData,
     ) -> BoxFuture<'a, Joined> {
+        Box::pin(std::future::ready(Joined::Uncounted))
+    }
+
+    fn members<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Joined> {
         Box::pin(std::future::ready(Joined::Uncounted))
     }
 

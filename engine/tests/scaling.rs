@@ -305,3 +305,33 @@ async fn what_nodes_say_on_redis_names_apps_by_id_and_never_carries_a_secret() {
     // Ada's arrival is published by the script that counted her; the two events as deliveries.
     assert_eq!(kinds, vec!["presence", "deliver", "deliver"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_socket_that_joins_a_presence_channel_again_as_the_same_user_is_counted_once() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis), node(&redis));
+    connected(&[&a, &b]).await;
+    let channel = "presence-room";
+    let ada = json!({"user_id": 1, "user_info": {"name": "Ada"}});
+    let bob = json!({"user_id": 2, "user_info": {"name": "Bob"}});
+    let (mut bob_on_b, bob_id) = Client::connect(b.local_addr(), KEY).await;
+    join_presence(&mut bob_on_b, &bob_id, channel, &bob).await;
+    let (mut ada_on_a, ada_id) = Client::connect(a.local_addr(), KEY).await;
+    caught_up(&b, &mut ada_on_a).await;
+    join_presence(&mut ada_on_a, &ada_id, channel, &ada).await;
+    bob_on_b.expect_event("pusher_internal:member_added").await;
+
+    // The same socket subscribes again as Ada: the cluster's list again, and nobody hears of it.
+    let presence = join_presence(&mut ada_on_a, &ada_id, channel, &ada).await;
+    assert_eq!(presence["count"], 2);
+    assert_eq!(sorted_ids(&presence), vec!["1", "2"]);
+    assert_next_is_marker(&a, &mut bob_on_b, channel, "{}").await;
+    ada_on_a.expect_event("marker").await;
+
+    // Her only socket leaves: Bob hears she left.
+    ada_on_a.unsubscribe(channel).await;
+    let removed = bob_on_b
+        .expect_event("pusher_internal:member_removed")
+        .await;
+    assert_eq!(decode_data(&removed), json!({"user_id": 1}));
+}

@@ -254,8 +254,11 @@ impl App {
             self.count_departure(name, replaced);
         }
         let socket_id = connection.socket_id();
-        let joined = self.peers.join(self.id(), name, socket_id, member);
-        outcome.payload = match joined.await {
+        let joined = match outcome.again {
+            true => self.peers.members(self.id(), name).await,
+            false => self.peers.join(self.id(), name, socket_id, member).await,
+        };
+        outcome.payload = match joined {
             Joined::Counted { version, members } => {
                 outcome.version = Some(version);
                 presence::snapshot_from_channel_data(&members)

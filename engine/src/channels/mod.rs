@@ -139,6 +139,9 @@ pub struct Subscribed {
     pub held: bool,
     /// The number of the cluster's last change that `payload` shows, when it counted them.
     pub version: Option<u64>,
+    /// The socket was already subscribed, as the same member on presence channels: nothing
+    /// changed, and the cluster must not count it again.
+    pub again: bool,
 }
 
 /// What an unsubscribe changed.
@@ -208,6 +211,7 @@ impl ChannelRegistry {
                 replaced: None,
                 held,
                 version: None,
+                again: true,
             });
         }
         if let (Some(member), Some(limit)) = (member, max_members) {
@@ -252,6 +256,7 @@ impl ChannelRegistry {
             replaced,
             held,
             version: None,
+            again: false,
         })
     }
 

@@ -404,6 +404,10 @@ impl Peers for Cluster {
         Box::pin(self.join_presence(app_id, channel, socket_id, member))
     }
 
+    fn members<'a>(&'a self, app_id: &'a str, channel: &'a str) -> BoxFuture<'a, Joined> {
+        Box::pin(self.presence_members(app_id, channel))
+    }
+
     fn leave<'a>(
         &'a self,
         app_id: &'a str,

@@ -88,6 +88,17 @@ static JOIN: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
+/// Every member's `channel_data` and the version that list is at, read together.
+/// KEYS: info, version.
+static MEMBERS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local version = tonumber(redis.call('GET', KEYS[2]) or '0')
+        return {version, redis.call('HVALS', KEYS[1])}
+        ",
+    )
+});
+
 /// Removes one socket of user `ARGV[5]` on this node, announcing the user's departure when
 /// it was their last socket in the cluster; returns 1 then. A socket Redis never counted (it
 /// joined while Redis was away) changes nothing.
@@ -319,6 +330,28 @@ impl Cluster {
                 Joined::Uncounted
             }
         }
+    }
+
+    /// The members of a presence channel as Redis counts them, for a socket that subscribes
+    /// again as the member it already is; uncounted while Redis cannot be asked.
+    pub(super) async fn presence_members(&self, app: &str, channel: &str) -> Joined {
+        let read = match self.is_connected() {
+            true => self.read_members(app, channel).await,
+            false => Err(super::unreachable()),
+        };
+        match read {
+            Ok((version, members)) => Joined::Counted { version, members },
+            Err(_) => Joined::Uncounted,
+        }
+    }
+
+    async fn read_members(&self, app: &str, channel: &str) -> RedisResult<(u64, Vec<String>)> {
+        let mut redis = self.connection().ok_or_else(super::unreachable)?;
+        let mut invocation = MEMBERS.prepare_invoke();
+        invocation
+            .key(&self.keys.presence(app, channel).info)
+            .key(self.version_key(app, channel));
+        self.bounded(invocation.invoke_async(&mut redis)).await
     }
 
     /// A presence socket of the member keyed `key` left `channel`: uncounts it in Redis.
