@@ -195,7 +195,8 @@ impl Server {
             .map_err(|e| server_error(e.to_string()))
     }
 
-    /// Counters per app id: connections, channels, messages_in, messages_out.
+    /// Counters per app id: connections, channels, messages_in, messages_out, webhooks (sent,
+    /// failed, retried, dropped) and, with scaling on, scaling (node, redis, nodes, messages).
     pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let stats = serde_json::to_value(self.engine()?.stats()).unwrap_or_default();
         Ok(json_to_array(&stats))

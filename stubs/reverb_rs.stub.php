@@ -213,7 +213,8 @@ namespace ReverbRs {
         public function start(): void {}
 
         /**
-         * Counters per app id: connections, channels, messages_in, messages_out.
+         * Counters per app id: connections, channels, messages_in, messages_out, webhooks (sent,
+         * failed, retried, dropped) and, with scaling on, scaling (node, redis, nodes, messages).
          *
          * @return array
          */
