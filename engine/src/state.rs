@@ -8,6 +8,7 @@ use crate::events::EventQueue;
 use crate::lookups::{By, Lookups};
 use crate::peers::Peers;
 use crate::socket::{QueueLimits, QueueSettings, SendBudget};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -56,6 +57,8 @@ pub struct ServerState {
     pub tasks: TaskTracker,
     /// Wraps accepted sockets in TLS when the server serves `wss://`.
     pub tls: Option<TlsAcceptor>,
+    /// Sockets that named a key no served app has (closed with 4001).
+    pub unknown_app_connections: AtomicU64,
 }
 
 impl ServerState {
@@ -99,6 +102,7 @@ impl ServerState {
             shutdown,
             tasks,
             tls,
+            unknown_app_connections: AtomicU64::new(0),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! What one app counts of its sockets and messages: sockets opened and closed (and why they
-//! closed), messages and their bytes in each direction.
+//! What one app counts of its sockets and messages: sockets opened, refused and closed (and
+//! why), messages and their bytes in each direction.
 //!
 //! Every counter is a relaxed atomic added to where the thing happens: a publish adds its
 //! deliveries once, not once per socket, and nothing here takes a lock. `stats()` and the
@@ -73,10 +73,37 @@ impl CloseReason {
     }
 }
 
+/// Why a socket of a known app was refused before its session began, as the metrics tell
+/// refusals apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalReason {
+    /// 4009: its `Origin` is not among the app's `allowed_origins`.
+    OriginNotAllowed,
+    /// 4004: the app already had `max_connections` sockets.
+    OverConnectionQuota,
+}
+
+impl RefusalReason {
+    /// Every reason, in the order the metrics list them.
+    pub const ALL: [RefusalReason; 2] = [
+        RefusalReason::OriginNotAllowed,
+        RefusalReason::OverConnectionQuota,
+    ];
+
+    /// The value of the metrics' `reason` label.
+    pub fn label(self) -> &'static str {
+        match self {
+            RefusalReason::OriginNotAllowed => "origin_not_allowed",
+            RefusalReason::OverConnectionQuota => "over_connection_quota",
+        }
+    }
+}
+
 /// One app's counters.
 #[derive(Default)]
 pub struct Traffic {
     opened: AtomicU64,
+    refused: [AtomicU64; RefusalReason::ALL.len()],
     closed: [AtomicU64; CloseReason::ALL.len()],
     messages_in: AtomicU64,
     messages_out: AtomicU64,
@@ -89,6 +116,8 @@ pub struct Traffic {
 pub struct TrafficStats {
     /// Sockets accepted for the app (past the origin check and the connection quota).
     pub opened: u64,
+    /// Sockets refused, by reason, in the order of [`RefusalReason::ALL`].
+    pub refused: [(RefusalReason, u64); RefusalReason::ALL.len()],
     /// Sockets closed, by reason, in the order of [`CloseReason::ALL`].
     pub closed: [(CloseReason, u64); CloseReason::ALL.len()],
     /// Messages received from clients.
@@ -105,6 +134,11 @@ impl Traffic {
     /// Counts one socket accepted.
     pub fn opened(&self) {
         self.opened.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one socket refused for `reason`.
+    pub fn refused(&self, reason: RefusalReason) {
+        self.refused[reason as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts one socket closed for `reason`.
@@ -131,6 +165,8 @@ impl Traffic {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         TrafficStats {
             opened: load(&self.opened),
+            refused: RefusalReason::ALL
+                .map(|reason| (reason, load(&self.refused[reason as usize]))),
             closed: CloseReason::ALL.map(|reason| (reason, load(&self.closed[reason as usize]))),
             messages_in: load(&self.messages_in),
             messages_out: load(&self.messages_out),
@@ -150,6 +186,7 @@ mod tests {
         traffic.opened();
         traffic.opened();
         traffic.closed(CloseReason::SlowConsumer);
+        traffic.refused(RefusalReason::OverConnectionQuota);
         traffic.received(7);
         traffic.sent(&Frame::from("12345"), 3);
 
@@ -157,6 +194,10 @@ mod tests {
         assert_eq!(stats.opened, 2);
         for (reason, count) in &stats.closed {
             let expected = u64::from(*reason == CloseReason::SlowConsumer);
+            assert_eq!(*count, expected, "{}", reason.label());
+        }
+        for (reason, count) in &stats.refused {
+            let expected = u64::from(*reason == RefusalReason::OverConnectionQuota);
             assert_eq!(*count, expected, "{}", reason.label());
         }
         assert_eq!((stats.messages_in, stats.bytes_in), (1, 7));

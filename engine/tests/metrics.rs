@@ -25,9 +25,10 @@ use tokio_tungstenite::WebSocketStream;
 
 /// Every metric a server without scaling reports from the start, with its type, as Prometheus
 /// names them.
-const METRICS: [(&str, &str); 16] = [
+const METRICS: [(&str, &str); 18] = [
     ("reverb_connections", "gauge"),
     ("reverb_connections_opened_total", "counter"),
+    ("reverb_connections_refused_total", "counter"),
     ("reverb_connections_closed_total", "counter"),
     ("reverb_channels", "gauge"),
     ("reverb_presence_members", "gauge"),
@@ -41,6 +42,7 @@ const METRICS: [(&str, &str); 16] = [
     ("reverb_webhook_events_dropped_total", "counter"),
     ("reverb_slow_consumers_closed_total", "counter"),
     ("reverb_send_queue_bytes", "gauge"),
+    ("reverb_unknown_app_connections_total", "counter"),
     ("reverb_events_dropped_total", "counter"),
 ];
 
@@ -450,6 +452,57 @@ async fn every_metric_is_there_before_any_traffic_and_moves_with_it() {
     assert_eq!(after.value("reverb_connections", &other), 0.0);
     assert_eq!(after.value("reverb_messages_sent_total", &other), 0.0);
     assert_eq!(after.value("reverb_bytes_received_total", &other), 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sockets_refused_before_their_session_are_counted_by_app_and_reason() {
+    let server = start_with(
+        with_metrics(json!({})),
+        vec![
+            app(
+                "app-1",
+                KEY,
+                json!({"allowed_origins": ["shop.test"], "max_connections": 1}),
+            ),
+            app("app-2", "key-2", json!({})),
+        ],
+    );
+    let addr = server.local_addr();
+    let refused = |scrape: &Scrape, app_id, reason| {
+        let labels = [("app_id", app_id), ("reason", reason)];
+        scrape.value("reverb_connections_refused_total", &labels)
+    };
+    let before = scrape(&server).await;
+    for reason in ["origin_not_allowed", "over_connection_quota"] {
+        assert_eq!(refused(&before, "app-1", reason), 0.0, "{reason}");
+    }
+    assert_eq!(
+        before.value("reverb_unknown_app_connections_total", &[]),
+        0.0
+    );
+
+    let mut elsewhere = Client::open_with_origin(addr, KEY, Some("https://evil.test")).await;
+    elsewhere.expect_error(4009).await;
+    let mut unknown = Client::open(addr, "no-such-key").await;
+    unknown.expect_error(4001).await;
+    let mut first = Client::open_with_origin(addr, KEY, Some("https://shop.test")).await;
+    first.expect_event("pusher:connection_established").await;
+    let mut second = Client::open_with_origin(addr, KEY, Some("https://shop.test")).await;
+    second.expect_error(4004).await;
+
+    let after = scrape(&server).await;
+    assert_eq!(refused(&after, "app-1", "origin_not_allowed"), 1.0);
+    assert_eq!(refused(&after, "app-1", "over_connection_quota"), 1.0);
+    assert_eq!(
+        after.value("reverb_unknown_app_connections_total", &[]),
+        1.0
+    );
+    assert_eq!(
+        after.sum("reverb_connections_refused_total", &[("app_id", "app-2")]),
+        0.0
+    );
+    let one = [("app_id", "app-1")];
+    assert_eq!(after.value("reverb_connections_opened_total", &one), 1.0);
 }
 
 #[tokio::test]

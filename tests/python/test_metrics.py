@@ -77,7 +77,9 @@ class MetricsTest(unittest.TestCase):
                            ("reverb_messages_sent", "counter"), ("reverb_bytes_received", "counter"),
                            ("reverb_bytes_sent", "counter"), ("reverb_slow_consumers_closed", "counter"),
                            ("reverb_events_dropped", "counter"), ("reverb_webhook_events_sent", "counter"),
-                           ("reverb_webhook_requests_failed", "counter")]:
+                           ("reverb_webhook_requests_failed", "counter"),
+                           ("reverb_connections_refused", "counter"),
+                           ("reverb_unknown_app_connections", "counter")]:
             self.assertEqual(before.type(name), kind, name)
         self.assertEqual(before.value("reverb_connections", **app), 0)
         self.assertEqual(before.value("reverb_messages_sent", "reverb_messages_sent_total", **app), 0)

@@ -8,7 +8,7 @@ use crate::config::AppConfig;
 use crate::peers::{Joined, Left, Peers};
 use crate::protocol::{frames, PusherError};
 use crate::socket::{Connection, Frame};
-use crate::traffic::{CloseReason, Traffic, TrafficStats};
+use crate::traffic::{CloseReason, RefusalReason, Traffic, TrafficStats};
 use crate::users::Users;
 use crate::webhooks::counting::SubscriptionCounts;
 use crate::webhooks::occupancy::Occupancy;
@@ -356,6 +356,11 @@ impl App {
             connection.close(PusherError::Terminated);
         }
         sockets.len()
+    }
+
+    /// Counts one socket refused before its session began.
+    pub fn count_refused(&self, reason: RefusalReason) {
+        self.traffic.refused(reason);
     }
 
     /// Counts one message of `bytes` received from a client.

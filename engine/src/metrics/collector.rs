@@ -13,6 +13,7 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// The labels of a per-app sample, `app_id` first.
@@ -80,6 +81,19 @@ fn encode_apps(encoder: &mut DescriptorEncoder<'_>, apps: &[AppFigures<'_>]) -> 
         "connections_opened",
         "WebSocket connections accepted (past the origin check and the connection quota).",
         each(|app| app.traffic.opened),
+    )?;
+    let refused = apps.iter().flat_map(|app| {
+        app.traffic.refused.iter().map(|(reason, count)| {
+            let labels: AppLabels<'_, 2> = [("app_id", app.app_id), ("reason", reason.label())];
+            (labels, *count)
+        })
+    });
+    counters(
+        encoder,
+        "connections_refused",
+        "WebSocket connections refused before they began: an origin the app does not allow, \
+         or the app at max_connections.",
+        refused,
     )?;
     let closed = apps.iter().flat_map(|app| {
         app.traffic.closed.iter().map(|(reason, count)| {
@@ -176,6 +190,12 @@ impl ServerFigures {
             "send_queue_bytes",
             "Bytes waiting in every socket's send queue.",
             budget.queued() as u64,
+        )?;
+        counter(
+            encoder,
+            "unknown_app_connections",
+            "WebSocket connections that named a key no served app has (closed with 4001).",
+            self.state.unknown_app_connections.load(Ordering::Relaxed),
         )?;
         counter(
             encoder,

@@ -25,8 +25,10 @@ use crate::app::App;
 use crate::protocol::{frames, PusherError};
 use crate::socket::Frame;
 use crate::state::ServerState;
+use crate::traffic::RefusalReason;
 use session::Session;
 use std::net::IpAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::io::AsyncRead;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -53,12 +55,17 @@ pub async fn serve<R>(
     R: AsyncRead + Unpin,
 {
     let Some(app) = app else {
+        state
+            .unknown_app_connections
+            .fetch_add(1, Ordering::Relaxed);
         return reject(transport, PusherError::ApplicationDoesNotExist).await;
     };
     if !origin::is_allowed(origin.as_deref(), &app.config().allowed_origins) {
+        app.count_refused(RefusalReason::OriginNotAllowed);
         return reject(transport, PusherError::OriginNotAllowed).await;
     }
     let Some(slot) = app.try_connect() else {
+        app.count_refused(RefusalReason::OverConnectionQuota);
         return reject(transport, PusherError::OverConnectionQuota).await;
     };
     Session::new(transport, app, state, slot)
