@@ -39,7 +39,7 @@ pub struct Apps {
 }
 
 /// One version of the set.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct AppSet {
     by_key: HashMap<String, Arc<App>>,
     by_id: HashMap<String, Arc<App>>,
@@ -202,7 +202,7 @@ impl Apps {
     /// configuration, and apps not listed, or listed as disabled, close their sockets.
     pub fn replace(&self, configs: Vec<AppConfig>) -> AppChanges {
         let _changing = self.changing.lock();
-        let old = AppSet::of(self.set.read().by_id.values().cloned());
+        let old = self.set.read().clone();
         let mut changes = AppChanges::default();
         let mut kept = Vec::new();
         let mut disabled = Vec::new();
@@ -211,7 +211,8 @@ impl Apps {
                 disabled.push(config.app_id);
                 continue;
             }
-            kept.push(self.updated(&old, config, &mut changes));
+            let running = old.by_id.get(&config.app_id);
+            kept.push(self.updated(running, config, &mut changes));
         }
         let new = AppSet::of(kept);
         for (id, app) in &old.by_id {
@@ -245,22 +246,14 @@ impl Apps {
             self.looked_up.lock().remove(&id);
             return None;
         }
-        let app = match running {
-            Some(app) if *app.config() == config => app,
-            Some(app) => {
-                let old_key = app.config().key.clone();
-                app.reconfigure(config);
-                let mut set = self.set.write();
-                set.by_key.remove(&old_key);
-                set.insert(app.clone());
-                app
-            }
-            None => {
-                let app = self.factory.build(config);
-                self.set.write().insert(app.clone());
-                app
-            }
-        };
+        let old_key = running.as_ref().map(|app| app.config().key.clone());
+        let app = self.updated(running.as_ref(), config, &mut AppChanges::default());
+        let mut set = self.set.write();
+        if let Some(key) = old_key {
+            set.by_key.remove(&key);
+        }
+        set.insert(app.clone());
+        drop(set);
         self.looked_up.lock().insert(id, expires);
         Some(app)
     }
@@ -292,9 +285,14 @@ impl Apps {
         }
     }
 
-    /// The running app for `config`, changed to it, or a new one.
-    fn updated(&self, old: &AppSet, config: AppConfig, changes: &mut AppChanges) -> Arc<App> {
-        match old.by_id.get(&config.app_id) {
+    /// The `running` app for `config`, changed to it, or a new one; `changes` says which.
+    fn updated(
+        &self,
+        running: Option<&Arc<App>>,
+        config: AppConfig,
+        changes: &mut AppChanges,
+    ) -> Arc<App> {
+        match running {
             Some(app) if *app.config() == config => app.clone(),
             Some(app) => {
                 changes.changed.push(config.app_id.clone());
