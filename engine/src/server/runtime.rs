@@ -24,11 +24,7 @@ pub(super) fn run(
 ) {
     crate::socket::mark_engine_thread();
     runtime.block_on(async {
-        state.tasks.spawn(sweep_caches(state.clone()));
-        if state.lookups.is_some() {
-            state.tasks.spawn(drop_unused_looked_up_apps(state.clone()));
-        }
-        state.tasks.spawn(release_memory(state.clone()));
+        spawn_chores(&state);
         if let Some(cluster) = cluster {
             let local = scaling::Local {
                 node: state.apps.clone(),
@@ -87,46 +83,47 @@ async fn drain(state: &ServerState, until: Instant) {
 /// How often expired cache-channel events are dropped.
 const CACHE_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Drops expired cached events of every app until the server stops.
-async fn sweep_caches(state: Arc<ServerState>) {
-    let mut interval = tokio::time::interval(CACHE_SWEEP_INTERVAL);
-    loop {
-        tokio::select! {
-            _ = state.shutdown.cancelled() => return,
-            _ = interval.tick() => state.apps.all().iter().for_each(|app| app.channels.sweep_cache()),
-        }
-    }
-}
-
 /// How often looked-up apps are checked for having outlived `apps.lookup.cache_ttl` unused.
 const LOOKED_UP_SWEEP_INTERVAL: Duration = Duration::from_secs(1);
-
-/// Drops looked-up apps no socket used for `apps.lookup.cache_ttl`, until the server stops.
-async fn drop_unused_looked_up_apps(state: Arc<ServerState>) {
-    let mut interval = tokio::time::interval(LOOKED_UP_SWEEP_INTERVAL);
-    loop {
-        tokio::select! {
-            _ = state.shutdown.cancelled() => return,
-            _ = interval.tick() => state.apps.drop_expired(std::time::Instant::now()),
-        }
-    }
-}
 
 /// How often the server checks whether memory the send queues let go should be returned to
 /// the system.
 const MEMORY_RELEASE_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Returns memory that send queues no longer hold to the system until the server stops.
-async fn release_memory(state: Arc<ServerState>) {
-    let mut interval = tokio::time::interval(MEMORY_RELEASE_INTERVAL);
+/// Spawns the server's periodic chores, each running until the server stops.
+fn spawn_chores(state: &Arc<ServerState>) {
+    // Expired cached events of every app are dropped.
+    let sweep = every(CACHE_SWEEP_INTERVAL, state.clone(), async |state| {
+        state
+            .apps
+            .all()
+            .iter()
+            .for_each(|app| app.channels.sweep_cache());
+    });
+    state.tasks.spawn(sweep);
+    // Looked-up apps no socket used for `apps.lookup.cache_ttl` are dropped.
+    if state.lookups.is_some() {
+        let drop_unused = every(LOOKED_UP_SWEEP_INTERVAL, state.clone(), async |state| {
+            state.apps.drop_expired(std::time::Instant::now());
+        });
+        state.tasks.spawn(drop_unused);
+    }
+    // Memory that send queues no longer hold is returned to the system.
+    let release = every(MEMORY_RELEASE_INTERVAL, state.clone(), async |state| {
+        if state.queues.budget.wants_release() {
+            let _ = tokio::task::spawn_blocking(crate::socket::return_free_memory).await;
+        }
+    });
+    state.tasks.spawn(release);
+}
+
+/// Runs `chore` every `period` until the server stops.
+async fn every(period: Duration, state: Arc<ServerState>, chore: impl AsyncFn(&ServerState)) {
+    let mut interval = tokio::time::interval(period);
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
-            _ = interval.tick() => {
-                if state.queues.budget.wants_release() {
-                    let _ = tokio::task::spawn_blocking(crate::socket::return_free_memory).await;
-                }
-            }
+            _ = interval.tick() => chore(&state).await,
         }
     }
 }
