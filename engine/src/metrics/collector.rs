@@ -70,6 +70,15 @@ fn encode_apps(encoder: &mut DescriptorEncoder<'_>, apps: &[AppFigures<'_>]) -> 
         apps.iter()
             .map(move |app| ([("app_id", app.app_id)], value(app)))
     };
+    // Each app's samples of a figure split by one more label, `name`: its values and counts.
+    let split = |name: &'static str, values: fn(&AppFigures<'_>) -> Vec<(&'static str, u64)>| {
+        apps.iter().flat_map(move |app| {
+            values(app).into_iter().map(move |(value, count)| {
+                let labels: AppLabels<'_, 2> = [("app_id", app.app_id), (name, value)];
+                (labels, count)
+            })
+        })
+    };
     gauges(
         encoder,
         "connections",
@@ -82,11 +91,11 @@ fn encode_apps(encoder: &mut DescriptorEncoder<'_>, apps: &[AppFigures<'_>]) -> 
         "WebSocket connections accepted (past the origin check and the connection quota).",
         each(|app| app.traffic.opened),
     )?;
-    let refused = apps.iter().flat_map(|app| {
-        app.traffic.refused.iter().map(|(reason, count)| {
-            let labels: AppLabels<'_, 2> = [("app_id", app.app_id), ("reason", reason.label())];
-            (labels, *count)
-        })
+    let refused = split("reason", |app| {
+        let refused = app.traffic.refused.iter();
+        refused
+            .map(|(reason, count)| (reason.label(), *count))
+            .collect()
     });
     counters(
         encoder,
@@ -95,11 +104,11 @@ fn encode_apps(encoder: &mut DescriptorEncoder<'_>, apps: &[AppFigures<'_>]) -> 
          or the app at max_connections.",
         refused,
     )?;
-    let closed = apps.iter().flat_map(|app| {
-        app.traffic.closed.iter().map(|(reason, count)| {
-            let labels: AppLabels<'_, 2> = [("app_id", app.app_id), ("reason", reason.label())];
-            (labels, *count)
-        })
+    let closed = split("reason", |app| {
+        let closed = app.traffic.closed.iter();
+        closed
+            .map(|(reason, count)| (reason.label(), *count))
+            .collect()
     });
     counters(
         encoder,
@@ -107,11 +116,11 @@ fn encode_apps(encoder: &mut DescriptorEncoder<'_>, apps: &[AppFigures<'_>]) -> 
         "WebSocket connections closed, by why they closed.",
         closed,
     )?;
-    let channels = apps.iter().flat_map(|app| {
-        app.channels.by_type.iter().map(|(kind, count)| {
-            let labels: AppLabels<'_, 2> = [("app_id", app.app_id), ("type", kind.label())];
-            (labels, *count as u64)
-        })
+    let channels = split("type", |app| {
+        let by_type = app.channels.by_type.iter();
+        by_type
+            .map(|(kind, count)| (kind.label(), *count as u64))
+            .collect()
     });
     gauges(
         encoder,
