@@ -19,6 +19,8 @@
 
 declare(strict_types=1);
 
+require_once __DIR__ . '/serve.php';
+
 /** This process's resident set size in bytes, from /proc/self/status. */
 $rssBytes = static function (): int {
     preg_match('/^VmRSS:\s+(\d+) kB/m', (string) file_get_contents('/proc/self/status'), $match);
@@ -93,34 +95,19 @@ fwrite(STDOUT, json_encode([
     'rss_before' => $rssBefore,
     'rss_after' => $rssBytes(),
 ]) . "\n");
-fwrite(STDOUT, "listening on ws://127.0.0.1:{$server->port()} pid " . getmypid() . "\n");
-fflush(STDOUT);
 
-$running = true;
-pcntl_async_signals(true);
-foreach ([SIGINT, SIGTERM] as $signal) {
-    pcntl_signal($signal, function () use (&$running): void {
-        $running = false;
-    });
-}
 $lookups = 0;
 $refused = 0;
-while ($running) {
-    if ($server->wait(1000) !== 1) {
-        continue;
+serveUntilSignalled($server, function (array $event) use ($server, $db, $findApp, &$lookups, &$refused): void {
+    if ($event['type'] !== 'app_lookup' || $db === null) {
+        return;
     }
-    foreach ($server->drain() as $event) {
-        if ($event['type'] !== 'app_lookup' || $db === null) {
-            continue;
-        }
-        $lookups++;
-        $app = $findApp($db, $event['by'], $event['value']);
-        if ($server->answerAppLookup($event['lookup'], $app) !== null) {
-            $refused++;
-        }
+    $lookups++;
+    $app = $findApp($db, $event['by'], $event['value']);
+    if ($server->answerAppLookup($event['lookup'], $app) !== null) {
+        $refused++;
     }
-}
-$server->stop(1.0);
+});
 fwrite(STDOUT, json_encode([
     'lookups' => $lookups,
     'refused' => $refused,

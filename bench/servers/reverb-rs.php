@@ -13,6 +13,8 @@
 
 declare(strict_types=1);
 
+require_once __DIR__ . '/serve.php';
+
 $redis = match (true) {
     getenv('BENCH_REDIS_URL') !== false => ['url' => getenv('BENCH_REDIS_URL')],
     getenv('BENCH_REDIS_PORT') !== false => [
@@ -50,19 +52,4 @@ $server = new ReverbRs\Server([
     ]]],
 ]);
 $server->start();
-fwrite(STDOUT, "listening on ws://127.0.0.1:{$server->port()} pid " . getmypid() . "\n");
-fflush(STDOUT);
-
-$running = true;
-pcntl_async_signals(true);
-foreach ([SIGINT, SIGTERM] as $signal) {
-    pcntl_signal($signal, function () use (&$running): void {
-        $running = false;
-    });
-}
-while ($running) {
-    if ($server->wait(1000) === 1) {
-        $server->drain();
-    }
-}
-$server->stop(1.0);
+serveUntilSignalled($server);
