@@ -40,22 +40,27 @@ const MESSAGES = 5;
 const RECEIVED = 2 + WHISPERS;
 const SENT = 2 + 2 + 1 + WHISPERS + MESSAGES;
 
+/** Runs a PHP script in the app's folder; resolves with what it printed. */
+function runPhp(dir, script) {
+  return new Promise((resolve, reject) => {
+    execFile('php', ['-r', script], { cwd: dir }, (error, stdout, stderr) => (error
+      ? reject(new Error(`${error.message}\n${stderr}`))
+      : resolve(stdout)));
+  });
+}
+
 /**
  * The reverb_* rows of the app's Pulse tables: the aggregates summed by type, aggregate and
  * period, and how many entries there are.
  */
-function pulseRows(dir) {
+async function pulseRows(dir) {
   const script = `
     $db = new PDO('sqlite:database/database.sqlite');
     $aggregates = $db->query("select type, aggregate, period, key, sum(value) as total, max(value) as highest
       from pulse_aggregates where type like 'reverb_%' group by type, aggregate, period, key")->fetchAll(PDO::FETCH_ASSOC);
     $entries = $db->query("select count(*) from pulse_entries where type like 'reverb_%'")->fetchColumn();
     echo json_encode(['aggregates' => $aggregates, 'entries' => (int) $entries]);`;
-  return new Promise((resolve, reject) => {
-    execFile('php', ['-r', script], { cwd: dir }, (error, stdout, stderr) => (error
-      ? reject(new Error(`${error.message}\n${stderr}`))
-      : resolve(JSON.parse(stdout))));
-  });
+  return JSON.parse(await runPhp(dir, script));
 }
 
 /** The figure of an aggregate of a type in the 1 hour period (60 s buckets), or undefined. */
@@ -193,13 +198,8 @@ describe('Laravel Pulse with apps from the reverb_apps table', () => {
       const result = await artisan(args, { cwd: app.dir });
       assert.equal(result.code, 0, result.stdout + result.stderr);
     }
-    const insert = `(new PDO('sqlite:database/database.sqlite'))->exec(
-      "insert into reverb_apps (id, key, secret) values ('shop-1', 'shop-key', 'shop-secret')");`;
-    await new Promise((resolve, reject) => {
-      execFile('php', ['-r', insert], { cwd: app.dir }, (error, _, stderr) => (error
-        ? reject(new Error(`${error.message}\n${stderr}`))
-        : resolve()));
-    });
+    await runPhp(app.dir, `(new PDO('sqlite:database/database.sqlite'))->exec(
+      "insert into reverb_apps (id, key, secret) values ('shop-1', 'shop-key', 'shop-secret')");`);
   });
 
   after(async () => {
